@@ -1,0 +1,34 @@
+"""The parts every process needs, built once from the settings and passed explicitly (no global state)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from data.blobs import BlobStore
+from data.db import Database
+from data.events import EventBus
+from data.redis import check_redis, redis_url
+from data.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    redis_url: str
+    events: EventBus
+
+    @classmethod
+    def create(cls, settings: Settings, *, check: bool = True) -> "AppContext":
+        blobs = BlobStore(settings.blob_dir)
+        db = Database.from_settings(settings)
+        url = redis_url(settings)
+        if check:
+            db.check()
+            check_redis(url)
+        return cls(settings=settings, db=db, blobs=blobs, redis_url=url,
+                   events=EventBus(url, settings.redis_prefix))
+
+    async def aclose(self) -> None:
+        await self.events.aclose()
+        self.db.dispose()

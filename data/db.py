@@ -1,0 +1,85 @@
+"""One session factory for SQLite and PostgreSQL, and schema upgrades through Alembic."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, create_engine
+
+from data.settings import ConfigError, Settings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL is malformed: expected sqlite:///path or postgresql://user@host/db") from None
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(conn, _record):  # WAL lets the bot read while a worker writes
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    if parsed.drivername in ("postgresql", "postgres"):
+        url = parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except Exception as exc:  # unknown dialect, missing driver
+        raise ConfigError(f"DATABASE_URL cannot be used: {type(exc).__name__}") from None
+
+
+class Database:
+    """Owns the engine; hands out sessions. Sync on purpose: callers on the event loop use asyncio.to_thread."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Database":
+        return cls(settings.resolved_database_url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def check(self) -> None:
+        """Connect once, turning an unreachable server into a ConfigError."""
+        try:
+            with self.engine.connect():
+                pass
+        except OperationalError as exc:
+            raise ConfigError(f"database unreachable at {make_url(self.url).render_as_string(hide_password=True)}: "
+                              f"{str(exc.orig).strip().splitlines()[0] if exc.orig else 'connection failed'}") from None
+
+    def upgrade(self, revision: str = "head") -> None:
+        from alembic import command
+
+        self.check()
+        command.upgrade(alembic_config(self.url), revision)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg

@@ -1,0 +1,229 @@
+"""SQLModel tables for the whole domain.
+
+Ids are integers; times are timezone-aware UTC. Enumerations are stored as plain strings so that
+SQLite and PostgreSQL see the same schema and a new value needs no migration of a database enum."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(**kw) -> Column:
+    return Column(DateTime(timezone=True), **kw)
+
+
+class Platform(str, enum.Enum):
+    x = "x"
+    bluesky = "bluesky"
+    mastodon = "mastodon"
+
+
+class UsageScope(str, enum.Enum):
+    not_allowed = "not_allowed"  # the artist's own use only: fans may not generate
+    personal = "personal"
+    commercial = "commercial"
+
+
+class Visibility(str, enum.Enum):
+    public = "public"
+    unlisted = "unlisted"
+    private = "private"
+
+
+class MakerStatus(str, enum.Enum):
+    draft = "draft"
+    pending_review = "pending_review"
+    training = "training"
+    ready = "ready"
+    failed = "failed"
+    rejected = "rejected"
+    revoked = "revoked"
+    taken_down = "taken_down"
+
+
+class JobStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class GenerationKind(str, enum.Enum):
+    txt2img = "txt2img"
+    remake = "remake"
+
+
+class ReportStatus(str, enum.Enum):
+    open = "open"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+class User(SQLModel, table=True):
+    """A person, known by their Discord id (or created by the CLI/web for offline use)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    discord_id: Optional[int] = Field(default=None, sa_type=BigInteger, unique=True, index=True)
+    display_name: str = ""
+    locale: str = "en"
+    banned: bool = False
+    banned_reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SocialAccount(SQLModel, table=True):
+    """A social account proven to belong to a user. Keyed by the platform's stable id: handles change."""
+
+    __table_args__ = (UniqueConstraint("platform", "account_id", name="uq_social_platform_account"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    platform: str = Field(index=True)
+    account_id: str
+    handle: str
+    profile_url: str = ""
+    verified_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    last_indexed_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Challenge(SQLModel, table=True):
+    """A one-time code the user puts in their bio or a public post to prove control of an account."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    platform: str
+    handle: str
+    code: str = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+    used_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Artwork(SQLModel, table=True):
+    """An image known to belong to an artist: indexed from their posts or uploaded and matched to them."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    social_account_id: Optional[int] = Field(default=None, foreign_key="socialaccount.id")
+    source_url: str = ""  # the post it was seen in
+    media_url: str = ""
+    posted_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    blob: str = ""  # sha256 in the blob store, when we keep a copy
+    phash: int = Field(default=0, sa_type=BigInteger, index=True)  # signed 64-bit
+    pdq: str = ""  # 256-bit hex
+    width: int = 0
+    height: int = 0
+    no_ai: bool = False  # listed as "No AI learning": nobody may train on it or remake it
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Maker(SQLModel, table=True):
+    """An artist's personal style model."""
+
+    __table_args__ = (UniqueConstraint("name", name="uq_maker_name"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    name: str
+    status: str = Field(default=MakerStatus.draft.value, index=True)
+    usage: str = UsageScope.personal.value
+    visibility: str = Visibility.public.value
+    daily_limit: int = 0  # per fan per day; 0 means the server default
+    base_model: str = ""
+    trigger: str = ""
+    lora_blob: str = ""
+    sample_blob: str = ""
+    guild_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    revoked_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class MakerImage(SQLModel, table=True):
+    """A training image of a maker (public, as the policy requires)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    maker_id: int = Field(foreign_key="maker.id", index=True)
+    artwork_id: Optional[int] = Field(default=None, foreign_key="artwork.id")
+    blob: str
+    verdict_reason: str = ""
+
+
+class TrainingJob(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    maker_id: int = Field(foreign_key="maker.id", index=True)
+    status: str = Field(default=JobStatus.queued.value, index=True)
+    steps: int = 0
+    step: int = 0
+    loss: Optional[float] = None
+    checkpoint_blob: str = ""
+    error: str = ""
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    started_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Generation(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="user.id", index=True)
+    maker_id: int = Field(foreign_key="maker.id", index=True)
+    kind: str = GenerationKind.txt2img.value
+    prompt: str = ""
+    negative_prompt: str = ""
+    seed: int = Field(default=0, sa_type=BigInteger)
+    count: int = 1
+    steps: int = 0
+    guidance: float = 0.0
+    source_blob: str = ""  # the input image of a remake
+    status: str = Field(default=JobStatus.queued.value, index=True)
+    image_blobs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    trace_id: int = Field(default=0, sa_type=BigInteger, index=True)  # what the invisible watermark carries
+    error: str = ""
+    guild_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+    channel_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+    message_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+    taken_down: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    undeletable_until: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Report(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    reporter_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    target_kind: str  # generation, maker, artwork, user
+    target_id: int
+    reason: str
+    source: str = "discord"  # discord, web, cli, system
+    status: str = Field(default=ReportStatus.open.value, index=True)
+    resolution: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    resolved_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class GuildSettings(SQLModel, table=True):
+    guild_id: int = Field(sa_type=BigInteger, primary_key=True)
+    gallery_channel_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+    review_required: bool = True
+    publish_training_images: bool = True
+    daily_generations_per_fan: int = 0  # 0: the global default
+    moderator_role_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, for moderators and for tracing. Never holds secrets."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    actor_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    action: str = Field(index=True)
+    target_kind: str = ""
+    target_id: Optional[int] = None
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

