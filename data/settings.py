@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     max_guidance: float = 12.0
     fast_lora: str = ""  # optional LCM/Hyper-style LoRA for few-step generation
     job_timeout_s: int = 6 * 3600
+    job_lease_s: float = 30.0  # a dead worker's job is retried this long after its last heartbeat
+    worker_concurrency: int = 1  # jobs at once per worker process (one GPU: one)
     c2pa_cert: Path | None = None
     c2pa_key: Path | None = None
 

@@ -44,8 +44,9 @@ def settings(tmp_path: Path, redis_url: str) -> Settings:
         redis_prefix=prefix,
     )
     client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
+    for pattern in (f"{prefix}*", f"arq:*{prefix}*"):  # our keys, and arq's keys for our job ids
+        for key in client.scan_iter(match=pattern):
+            client.delete(key)
     client.close()
 
 

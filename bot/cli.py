@@ -1,0 +1,107 @@
+"""The `mimic` command line: a thin adapter that builds settings and calls the parts.
+
+Configuration problems end with one line on stderr and exit status 2, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from data.settings import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mimic", description="Consent-first style makers for artists and fans.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="bot, web gallery and worker together (a small install)")
+    run.add_argument("--no-worker", action="store_true", help="leave training and generation to other machines")
+    run.add_argument("--port", type=int, help="web gallery port (default: WEB_PORT)")
+
+    bot = sub.add_parser("bot", help="the Discord bot (needs DISCORD_TOKEN)")
+    bot_sub = bot.add_subparsers(dest="bot_command", metavar="SUBCOMMAND")
+    commands = bot_sub.add_parser("commands", help="print the application command tree without connecting")
+    commands.add_argument("--json", action="store_true", help="as JSON")
+
+    worker = sub.add_parser("worker", help="an arq worker for training and generation (one per GPU)")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+
+    web = sub.add_parser("web", help="the public web gallery")
+    web.add_argument("--port", type=int, help="port (default: WEB_PORT)")
+    web.add_argument("--host", help="address to bind (default: WEB_HOST)")
+
+    demo = sub.add_parser("demo", help="offline end-to-end demo: no accounts, no network")
+    demo.add_argument("--out", type=Path, default=Path("demo-out"), help="where to write the demo's images")
+    demo.add_argument("--steps", type=int, default=None, help="training steps (default: a quick run)")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+
+    verify = sub.add_parser("verify-files", help="match candidate images against a folder of posted images")
+    from verification.verify_files import add_verify_files_arguments
+
+    add_verify_files_arguments(verify)
+
+    trace = sub.add_parser("trace", help="read the invisible trace id of an image and find its generation")
+    trace.add_argument("image", type=Path)
+    trace.add_argument("--json", action="store_true", help="as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return _dispatch(args, settings)
+    except ConfigError as exc:
+        print(f"mimic: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    command = args.command
+    if command == "db":
+        from data.db import Database
+
+        db = Database.from_settings(settings)
+        db.upgrade()
+        print(f"database schema is up to date ({db.engine.dialect.name})")
+        return 0
+    if command == "verify-files":
+        from verification.verify_files import run_verify_files
+
+        return run_verify_files(args.portfolio, args.candidates, as_json=args.json, out=sys.stdout)
+    if command == "trace":
+        from bot.commands_trace import trace_command
+
+        return trace_command(settings, args.image, as_json=args.json)
+    if command == "bot" and args.bot_command == "commands":
+        from bot.discord.commands_tree import command_tree_json
+
+        print(json.dumps(command_tree_json(), ensure_ascii=False, indent=2 if not args.json else None))
+        return 0
+    if command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(settings, args.out, steps=args.steps))
+    from bot.runner import run_services
+
+    services = {"run": {"bot", "web", "worker"}, "bot": {"bot"}, "worker": {"worker"}, "web": {"web"}}[command]
+    if command == "run" and args.no_worker:
+        services.discard("worker")
+    port = getattr(args, "port", None)
+    host = getattr(args, "host", None)
+    return asyncio.run(run_services(settings, services, port=port, host=host, burst=getattr(args, "burst", False)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

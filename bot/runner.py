@@ -1,0 +1,78 @@
+"""Start the long-running services (bot, web gallery, worker) in one process or separately."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from data.context import AppContext
+from data.settings import ConfigError, Settings
+
+log = logging.getLogger("mimic")
+
+
+def ensure_schema(app: AppContext, *, upgrade: bool) -> None:
+    """Apply migrations (small installs) or insist that someone did (scaled installs)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from data.db import alembic_config
+
+    if upgrade:
+        app.db.upgrade()
+        return
+    head = ScriptDirectory.from_config(alembic_config(app.db.url)).get_current_head()
+    with app.db.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        raise ConfigError("the database schema is not up to date: run `mimic db upgrade` first")
+
+
+async def run_services(settings: Settings, services: set[str], *, port: int | None = None, host: str | None = None,
+                       burst: bool = False) -> int:
+    app = AppContext.create(settings)
+    ensure_schema(app, upgrade="bot" in services and "worker" in services)
+    tasks: list[asyncio.Task] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    if "worker" in services:
+        from engine.worker import build_worker
+
+        worker = build_worker(settings, app=app, burst=burst)
+        worker.handle_signals = False
+        tasks.append(asyncio.create_task(worker.main(), name="worker"))
+    if "web" in services:
+        from bot.web.server import serve_web
+
+        tasks.append(asyncio.create_task(serve_web(app, host=host or settings.web_host,
+                                                   port=port or settings.web_port), name="web"))
+    if "bot" in services:
+        if settings.discord_token is None:
+            log.warning("Discord bot disabled: DISCORD_TOKEN is not set")
+        else:
+            from bot.discord.client import run_bot
+
+            tasks.append(asyncio.create_task(run_bot(app), name="bot"))
+    if not tasks:
+        log.error("nothing to run")
+        await app.aclose()
+        return 1
+
+    waiter = asyncio.create_task(stop.wait(), name="signal")
+    done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+    status = 0
+    for task in done:
+        if task is not waiter and task.exception() is not None:
+            exc = task.exception()
+            if isinstance(exc, ConfigError):
+                raise exc
+            log.error("%s stopped: %s", task.get_name(), exc)
+            status = 1
+    for task in [*tasks, waiter]:
+        task.cancel()
+    await asyncio.gather(*tasks, waiter, return_exceptions=True)
+    await app.aclose()
+    return status

@@ -1,0 +1,274 @@
+"""The arq tasks: train a maker, generate images. Idempotent, resumable, cancellable.
+
+Each task re-reads its row first: a finished or cancelled row is left alone (a duplicate delivery is a
+no-op), a revoked maker cancels the work. While a task runs it keeps a short lease on arq's in-progress
+key, so a worker that dies is noticed within `job_lease_s` instead of after the whole job timeout, and
+the retry resumes training from its last checkpoint."""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import shutil
+import time
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from arq.constants import in_progress_key_prefix
+from PIL import Image
+
+from data.context import AppContext
+from data.models import (Generation, GenerationKind, JobStatus, Maker, MakerImage, MakerStatus, TrainingJob,
+                         User, utcnow)
+
+log = logging.getLogger("mimic.worker")
+
+ACTIVE_MAKER = {MakerStatus.training.value, MakerStatus.ready.value, MakerStatus.pending_review.value}
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@asynccontextmanager
+async def lease(ctx: dict):
+    """Refresh arq's in-progress key with a short TTL while the job runs (a heartbeat)."""
+    app: AppContext = ctx["app"]
+    ttl_ms = int(app.settings.job_lease_s * 1000)
+    key = in_progress_key_prefix + ctx["job_id"]
+    redis = ctx["redis"]
+
+    async def keep():
+        while True:
+            await redis.pexpire(key, ttl_ms)
+            await asyncio.sleep(app.settings.job_lease_s / 3)
+
+    keeper = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        keeper.cancel()
+
+
+def training_dir(app: AppContext, job_id: int) -> Path:
+    return (app.settings.var_dir / "training" / f"job-{job_id}").resolve()
+
+
+def _thread_publisher(app: AppContext, loop: asyncio.AbstractEventLoop):
+    def publish(type_: str, **fields) -> None:
+        asyncio.run_coroutine_threadsafe(app.events.publish(type_, **fields), loop)
+    return publish
+
+
+# --- training -----------------------------------------------------------------------------------------
+
+
+async def train_maker(ctx: dict, job_id: int) -> str:
+    app: AppContext = ctx["app"]
+    with app.db.session() as s:
+        job = s.get(TrainingJob, job_id)
+        if job is None:
+            return "missing"
+        if job.status in (JobStatus.done.value, JobStatus.cancelled.value):
+            return job.status
+        maker = s.get(Maker, job.maker_id)
+        if maker is None or maker.status not in ACTIVE_MAKER:
+            job.status, job.finished_at = JobStatus.cancelled.value, utcnow()
+            s.add(job)
+            s.commit()
+            await app.events.publish("training.cancelled", id=job_id, maker_id=job.maker_id)
+            return "cancelled"
+        job.status, job.attempts = JobStatus.running.value, job.attempts + 1
+        job.started_at = job.started_at or utcnow()
+        maker.status = MakerStatus.training.value
+        s.add(job), s.add(maker)
+        s.commit()
+        blobs = [row.blob for row in s.exec(_select_images(maker.id))]
+        base_model, trigger, maker_id = maker.base_model or app.settings.base_model, maker.trigger, maker.id
+    await app.events.publish("training.started", id=job_id, maker_id=maker_id, attempt=job.attempts)
+
+    images = [Image.open(io.BytesIO(app.blobs.get(b))).convert("RGB") for b in blobs]
+    work_dir = training_dir(app, job_id)
+    loop = asyncio.get_running_loop()
+    publish = _thread_publisher(app, loop)
+    stop_checker = _StopChecker(app, maker_id)
+
+    def on_progress(p) -> None:
+        with app.db.session() as s:
+            row = s.get(TrainingJob, job_id)
+            row.step, row.steps, row.loss = p.step, p.total, p.loss
+            s.add(row)
+            s.commit()
+        publish("training.progress", id=job_id, maker_id=maker_id, step=p.step, total=p.total,
+                loss=p.loss, eta_s=p.eta_s)
+
+    from engine.train import TrainConfig, TrainingCancelled, train_lora
+
+    cfg = TrainConfig(base_model=base_model, trigger=trigger, steps=app.settings.train_steps,
+                      rank=app.settings.train_rank, resolution=app.settings.train_resolution,
+                      seed=job_id, checkpoint_every=app.settings.checkpoint_every)
+    try:
+        async with lease(ctx):
+            result = await asyncio.to_thread(
+                train_lora, cfg, images, work_dir, pipeline_cache=ctx["pipelines"],
+                device=app.settings.device, dtype=app.settings.dtype,
+                progress=on_progress, should_stop=stop_checker)
+    except TrainingCancelled:
+        _finish_training(app, job_id, maker_id, JobStatus.cancelled, error="revoked by the artist")
+        shutil.rmtree(work_dir, ignore_errors=True)
+        await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
+        return "cancelled"
+    except Exception as exc:
+        log.exception("training job %s failed", job_id)
+        _finish_training(app, job_id, maker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"[:500])
+        await app.events.publish("training.failed", id=job_id, maker_id=maker_id)
+        return "failed"
+
+    lora_blob = app.blobs.put_file(result.lora_path)
+    sample_blob = app.blobs.put_file(result.sample_grid_path) if result.sample_grid_path else ""
+    if not _finish_training(app, job_id, maker_id, JobStatus.done, lora_blob=lora_blob, sample_blob=sample_blob,
+                            loss=result.final_loss):
+        app.blobs.delete(lora_blob)  # revoked while we were finishing: keep nothing
+        await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
+        return "cancelled"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    await app.events.publish("training.done", id=job_id, maker_id=maker_id, lora_blob=lora_blob)
+    return "done"
+
+
+def _select_images(maker_id: int):
+    from sqlmodel import select
+
+    return select(MakerImage).where(MakerImage.maker_id == maker_id).order_by(MakerImage.id)
+
+
+def _finish_training(app: AppContext, job_id: int, maker_id: int, status: JobStatus, *, error: str = "",
+                     lora_blob: str = "", sample_blob: str = "", loss: float | None = None) -> bool:
+    """Record the outcome; returns False when the maker was revoked meanwhile (the result is dropped)."""
+    with app.db.session() as s:
+        job, maker = s.get(TrainingJob, job_id), s.get(Maker, maker_id)
+        job.status, job.error, job.finished_at = status.value, error, utcnow()
+        if loss is not None:
+            job.loss = loss
+        revoked = maker.status not in ACTIVE_MAKER
+        if status is JobStatus.done and revoked:
+            job.status = JobStatus.cancelled.value
+        elif status is JobStatus.done:
+            maker.status, maker.lora_blob, maker.sample_blob = MakerStatus.ready.value, lora_blob, sample_blob
+        elif status is JobStatus.failed and not revoked:
+            maker.status = MakerStatus.failed.value
+        s.add(job), s.add(maker)
+        s.commit()
+        return not (status is JobStatus.done and revoked)
+
+
+class _StopChecker:
+    """should_stop() for the training thread: asks the database at most once a second."""
+
+    def __init__(self, app: AppContext, maker_id: int):
+        self.app, self.maker_id = app, maker_id
+        self._checked, self._stop = 0.0, False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self._stop and now - self._checked >= 1.0:
+            self._checked = now
+            with self.app.db.session() as s:
+                maker = s.get(Maker, self.maker_id)
+                self._stop = maker is None or maker.status not in ACTIVE_MAKER
+        return self._stop
+
+
+# --- generation ---------------------------------------------------------------------------------------
+
+
+async def generate(ctx: dict, generation_id: int) -> str:
+    app: AppContext = ctx["app"]
+    with app.db.session() as s:
+        gen = s.get(Generation, generation_id)
+        if gen is None:
+            return "missing"
+        if gen.status in (JobStatus.done.value, JobStatus.cancelled.value):
+            return gen.status
+        maker = s.get(Maker, gen.maker_id)
+        if maker is None or maker.status != MakerStatus.ready.value or not maker.lora_blob:
+            gen.status, gen.error, gen.finished_at = JobStatus.cancelled.value, "the maker is not available", utcnow()
+            s.add(gen)
+            s.commit()
+            await app.events.publish("generation.cancelled", id=generation_id, maker_id=gen.maker_id)
+            return "cancelled"
+        artist = s.get(User, maker.owner_id)
+        gen.status = JobStatus.running.value
+        s.add(gen)
+        s.commit()
+        request = dict(prompt=gen.prompt, negative=gen.negative_prompt, count=gen.count, seed=gen.seed,
+                       steps=gen.steps, guidance=gen.guidance, kind=gen.kind, source_blob=gen.source_blob,
+                       trace_id=gen.trace_id)
+        maker_info = dict(id=maker.id, name=maker.name, lora_blob=maker.lora_blob, trigger=maker.trigger,
+                          base_model=maker.base_model or app.settings.base_model,
+                          artist=_credit_name(s, artist))
+    await app.events.publish("generation.started", id=generation_id, maker_id=maker_info["id"])
+    try:
+        async with lease(ctx):
+            blobs = await asyncio.to_thread(_render, app, ctx["pipelines"], generation_id, request, maker_info)
+    except Exception as exc:
+        log.exception("generation %s failed", generation_id)
+        with app.db.session() as s:
+            gen = s.get(Generation, generation_id)
+            gen.status, gen.error, gen.finished_at = JobStatus.failed.value, f"{type(exc).__name__}"[:200], utcnow()
+            s.add(gen)
+            s.commit()
+        await app.events.publish("generation.failed", id=generation_id, maker_id=maker_info["id"])
+        return "failed"
+    with app.db.session() as s:
+        gen = s.get(Generation, generation_id)
+        if gen.status == JobStatus.cancelled.value:  # revoked meanwhile
+            for b in blobs:
+                app.blobs.delete(b)
+            return "cancelled"
+        now = utcnow()
+        gen.status, gen.image_blobs, gen.finished_at = JobStatus.done.value, blobs, now
+        gen.undeletable_until = now + timedelta(hours=app.settings.lock_hours)
+        s.add(gen)
+        s.commit()
+    await app.events.publish("generation.done", id=generation_id, maker_id=maker_info["id"], images=blobs)
+    return "done"
+
+
+def _credit_name(session, artist: User | None) -> str:
+    from sqlmodel import select
+
+    from data.models import SocialAccount
+
+    if artist is None:
+        return "unknown"
+    account = session.exec(select(SocialAccount).where(SocialAccount.user_id == artist.id)
+                           .where(SocialAccount.verified_at.is_not(None))).first()
+    return f"@{account.handle}" if account else (artist.display_name or f"user {artist.id}")
+
+
+def _render(app: AppContext, pipelines, generation_id: int, request: dict, maker: dict) -> list[str]:
+    """Generate, watermark and store; runs in a worker thread. Returns the blob names, one per image."""
+    from engine.generate import GenerateRequest, generate_images
+    from engine.provenance import finalize_image
+
+    init_image = None
+    if request["kind"] == GenerationKind.remake.value:
+        init_image = Image.open(io.BytesIO(app.blobs.get(request["source_blob"]))).convert("RGB")
+    prompt = f"{maker['trigger']} {request['prompt']}".strip()
+    req = GenerateRequest(
+        base_model=maker["base_model"], prompt=prompt, negative_prompt=request["negative"],
+        lora_path=app.blobs.path(maker["lora_blob"]), adapter_name=f"maker{maker['id']}", count=request["count"],
+        seed=request["seed"], steps=request["steps"] or 25, guidance=request["guidance"] or 7.0,
+        init_image=init_image, fast_lora=Path(app.settings.fast_lora) if app.settings.fast_lora else None)
+    images = generate_images(pipelines, req, max_steps=app.settings.max_steps_per_image,
+                             max_guidance=app.settings.max_guidance)
+    blobs = []
+    for generated in images:
+        data = finalize_image(generated.image, trace_id=request["trace_id"], artist=maker["artist"],
+                              maker=maker["name"], prompt=request["prompt"], generator="mimic",
+                              cert_path=app.settings.c2pa_cert, key_path=app.settings.c2pa_key,
+                              var_dir=app.settings.var_dir)
+        blobs.append(app.blobs.put(data))
+    return blobs

@@ -1,0 +1,58 @@
+"""The arq worker: run as many as there are GPUs, on as many machines as share the Redis and database."""
+from __future__ import annotations
+
+import logging
+
+from arq import Worker, func
+from arq.connections import RedisSettings
+
+from data.context import AppContext
+from data.settings import Settings
+from engine.jobs import generate, train_maker
+from engine.queue import GENERATE_TASK, TRAIN_TASK, queue_name
+
+log = logging.getLogger("mimic.worker")
+
+
+class _LazyPipelines:
+    """Builds the PipelineCache on first use, so a worker starts fast and imports torch only when needed."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._cache = None
+
+    def __getattr__(self, name):
+        if self._cache is None:
+            from engine.pipelines import PipelineCache
+
+            self._cache = PipelineCache(device=self._settings.device, dtype=self._settings.dtype)
+        return getattr(self._cache, name)
+
+
+def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bool = False) -> Worker:
+    app = app or AppContext.create(settings)
+
+    async def startup(ctx: dict) -> None:
+        ctx["app"] = app
+        ctx["pipelines"] = _LazyPipelines(settings)
+        log.info("worker ready on queue %s", queue_name(settings.redis_prefix))
+
+    async def shutdown(ctx: dict) -> None:
+        await app.aclose()
+
+    timeout = settings.job_timeout_s
+    return Worker(
+        functions=[func(train_maker, name=TRAIN_TASK, timeout=timeout, max_tries=5),
+                   func(generate, name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3)],
+        queue_name=queue_name(settings.redis_prefix),
+        redis_settings=RedisSettings.from_dsn(app.redis_url),
+        on_startup=startup,
+        on_shutdown=shutdown,
+        max_jobs=settings.worker_concurrency,
+        job_timeout=timeout,
+        allow_abort_jobs=True,
+        burst=burst,
+        poll_delay=0.2,
+        keep_result=3600,
+        handle_signals=True,
+    )
