@@ -1,0 +1,544 @@
+"""Fake X API v2, Bluesky AppView (XRPC) and Mastodon servers for tests, reached by the real client libraries.
+
+    async with FakeSocial() as fake:
+        alice = fake.add_account("x", "alice", bio="I draw cats")
+        fake.add_post(alice, images=[pil_image], text="new piece")
+        settings = settings.model_copy(update=fake.settings_overrides())
+
+Each platform gets its own aiohttp server on a random loopback port and answers with the JSON shapes the real
+APIs return (as far as tweepy, atproto and Mastodon.py parse them): pagination (X `meta.next_token`, Bluesky
+`cursor`, Mastodon `Link`), 429 with the platforms' reset headers, deleted media (404), protected accounts,
+reposts of someone else's post, handle changes (same stable id), and a refused bearer token (401).
+Every request is recorded in `fake.requests` so tests can check the clients' manners."""
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from PIL import Image
+
+PLATFORMS = ("x", "bluesky", "mastodon")
+_B32 = "234567abcdefghijklmnopqrstuvwxyz"
+_EPOCH = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class FakeImage:
+    key: str
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+    deleted: bool = False  # listed in the post, but the file answers 404
+
+
+@dataclass
+class FakeAccount:
+    platform: str
+    uid: str  # X numeric id, Bluesky DID, Mastodon numeric id
+    handle: str
+    display_name: str = ""
+    bio: str = ""
+    protected: bool = False
+    posts: list["FakePost"] = field(default_factory=list)
+
+
+@dataclass
+class FakePost:
+    seq: int  # global order; bigger is newer
+    account: FakeAccount
+    text: str
+    images: list[FakeImage]
+    created_at: datetime
+    repost_of: "FakePost | None" = None
+    reply: bool = False
+
+    @property
+    def id(self) -> str:  # X and Mastodon ids are numeric strings, growing with time
+        return str(1_790_000_000_000_000_000 + self.seq)
+
+    @property
+    def rkey(self) -> str:  # a TID-like Bluesky record key
+        n, out = 3_000_000_000_000_000 + self.seq, ""
+        for _ in range(13):
+            out = _B32[n % 32] + out
+            n //= 32
+        return out
+
+
+@dataclass
+class RecordedRequest:
+    platform: str
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    status: int = 0
+
+
+class FakeSocial:
+    def __init__(self, *, x_token: str = "fake-x-bearer-token", mastodon_token: str | None = None):
+        self.x_token = x_token
+        self.mastodon_token = mastodon_token  # None: public reads only, any token refused
+        self.x_token_valid = True
+        self.requests: list[RecordedRequest] = []
+        self.accounts: list[FakeAccount] = []
+        self.x_url = self.bluesky_url = self.mastodon_url = ""
+        self._rate_limits: dict[str, list[float]] = {p: [] for p in PLATFORMS}  # pending 429s: reset delays
+        self._images: dict[str, FakeImage] = {}
+        self._seq = itertools.count(1)
+        self._runners: list[web.AppRunner] = []
+
+    # lifecycle -----------------------------------------------------------------------------------------
+    async def __aenter__(self) -> "FakeSocial":
+        self.x_url = await self._serve("x", self._x_routes())
+        self.bluesky_url = await self._serve("bluesky", self._bluesky_routes())
+        self.mastodon_url = await self._serve("mastodon", self._mastodon_routes())
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+
+    async def _serve(self, platform: str, routes: list[web.RouteDef]) -> str:
+        app = web.Application(middlewares=[self._middleware(platform)])
+        app.add_routes(routes)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._runners.append(runner)
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    def settings_overrides(self) -> dict[str, Any]:
+        """Settings fields pointing every provider at this fake (use with `settings.model_copy(update=...)`)."""
+        from pydantic import SecretStr
+
+        return {"x_api_base": self.x_url, "x_bearer_token": SecretStr(self.x_token),
+                "bluesky_appview_url": self.bluesky_url, "mastodon_instance": self.mastodon_url,
+                "mastodon_access_token": SecretStr(self.mastodon_token) if self.mastodon_token else None}
+
+    # test controls ---------------------------------------------------------------------------------------
+    def add_account(self, platform: str, handle: str, *, bio: str = "", display_name: str = "",
+                    protected: bool = False) -> FakeAccount:
+        assert platform in PLATFORMS, platform
+        n = len(self.accounts) + 1
+        uid = {"x": str(1_400_000_000 + n), "mastodon": str(109_000_000_000 + n),
+               "bluesky": "did:plc:" + (f"fake{n:04d}" + "a" * 24)[:24]}[platform]
+        account = FakeAccount(platform, uid, handle, display_name or handle.split(".")[0].title(), bio, protected)
+        self.accounts.append(account)
+        return account
+
+    def add_post(self, account: FakeAccount, *, images: list[Any] = (), text: str = "",
+                 repost_of: FakePost | None = None, deleted_media: bool = False, reply: bool = False,
+                 posted_at: datetime | None = None) -> FakePost:
+        """A post by `account`, newer than every earlier one. `images`: PIL images or encoded bytes."""
+        seq = next(self._seq)
+        stored = [self._store_image(image, deleted_media) for image in images]
+        post = FakePost(seq, account, text, stored, posted_at or _EPOCH + timedelta(minutes=seq),
+                        repost_of=repost_of, reply=reply)
+        account.posts.append(post)
+        return post
+
+    def rename(self, account: FakeAccount, new_handle: str) -> None:
+        account.handle = new_handle  # the stable id stays
+
+    def rate_limit(self, platform: str, times: int = 1, reset_in_s: float = 1.0) -> None:
+        """The next `times` API requests to `platform` get 429 with a reset `reset_in_s` seconds ahead."""
+        self._rate_limits[platform].extend([reset_in_s] * times)
+
+    def expire_x_token(self) -> None:
+        self.x_token_valid = False
+
+    def api_requests(self, platform: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.platform == platform and not r.path.startswith(_MEDIA_PREFIXES)]
+
+    # plumbing ------------------------------------------------------------------------------------------
+    def _store_image(self, image: Any, deleted: bool) -> FakeImage:
+        if isinstance(image, Image.Image):
+            buf = io.BytesIO()
+            image.save(buf, format="PNG")
+            data = buf.getvalue()
+        else:
+            data = bytes(image)
+        width = height = 0
+        content_type = "application/octet-stream"
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+                content_type = Image.MIME.get(probe.format or "", content_type)
+        except Exception:  # noqa: BLE001 - tests may post broken files on purpose
+            pass
+        key = f"m{len(self._images) + 1:06d}"
+        self._images[key] = FakeImage(key, data, content_type, width, height, deleted)
+        return self._images[key]
+
+    def _middleware(self, platform: str):
+        @web.middleware
+        async def record_and_limit(request: web.Request, handler):
+            entry = RecordedRequest(platform, request.method, request.path, dict(request.query), dict(request.headers))
+            self.requests.append(entry)
+            pending = self._rate_limits[platform]
+            if pending and not request.path.startswith(_MEDIA_PREFIXES):
+                response = _too_many(platform, pending.pop(0))
+            else:
+                response = await handler(request)
+            entry.status = response.status
+            return response
+
+        return record_and_limit
+
+    async def _media(self, request: web.Request) -> web.Response:
+        image = self._images.get(request.match_info["key"])
+        if image is None or image.deleted:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=image.data, content_type=image.content_type)
+
+    def _account(self, platform: str, *, handle: str | None = None, uid: str | None = None) -> FakeAccount | None:
+        for account in self.accounts:
+            if account.platform != platform:
+                continue
+            if uid is not None and account.uid == uid:
+                return account
+            if handle is not None and account.handle.lower() == handle.lower():
+                return account
+        return None
+
+    # X API v2 ------------------------------------------------------------------------------------------
+    def _x_routes(self) -> list[web.RouteDef]:
+        return [web.get("/2/users/by/username/{username}", self._x_user_by_name),
+                web.get("/2/users/{id}/tweets", self._x_tweets),
+                web.get("/2/users/{id}", self._x_user_by_id),
+                web.get("/media/{key}.{ext}", self._media)]
+
+    def _x_auth_error(self, request: web.Request) -> web.Response | None:
+        if self.x_token_valid and request.headers.get("Authorization") == f"Bearer {self.x_token}":
+            return None
+        return _json({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
+                     status=401)
+
+    def _x_user_json(self, account: FakeAccount, fields: set[str]) -> dict:
+        full = {"id": account.uid, "name": account.display_name, "username": account.handle,
+                "description": account.bio, "protected": account.protected,
+                "created_at": "2019-03-01T09:00:00.000Z",
+                "profile_image_url": f"{self.x_url}/profile_images/{account.uid}/normal.jpg"}
+        return {k: v for k, v in full.items() if k in {"id", "name", "username"} | fields}
+
+    async def _x_user_by_name(self, request: web.Request) -> web.Response:
+        if (refused := self._x_auth_error(request)) is not None:
+            return refused
+        username = request.match_info["username"]
+        account = self._account("x", handle=username)
+        if account is None:
+            return _json({"errors": [{"value": username, "detail": f"Could not find user with username: [{username}].",
+                                      "title": "Not Found Error", "resource_type": "user", "parameter": "username",
+                                      "resource_id": username,
+                                      "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        return _json({"data": self._x_user_json(account, _csv(request.query.get("user.fields")))})
+
+    async def _x_user_by_id(self, request: web.Request) -> web.Response:
+        if (refused := self._x_auth_error(request)) is not None:
+            return refused
+        uid = request.match_info["id"]
+        account = self._account("x", uid=uid)
+        if account is None:
+            return _json({"errors": [{"value": uid, "detail": f"Could not find user with id: [{uid}].",
+                                      "title": "Not Found Error", "resource_type": "user", "parameter": "id",
+                                      "resource_id": uid,
+                                      "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        return _json({"data": self._x_user_json(account, _csv(request.query.get("user.fields")))})
+
+    async def _x_tweets(self, request: web.Request) -> web.Response:
+        if (refused := self._x_auth_error(request)) is not None:
+            return refused
+        uid = request.match_info["id"]
+        account = self._account("x", uid=uid)
+        q = request.query
+        max_results = int(q.get("max_results", "10"))
+        if not 5 <= max_results <= 100:
+            return _json({"errors": [{"parameters": {"max_results": [str(max_results)]},
+                                      "message": "The `max_results` query parameter value is not between 5 and 100"}],
+                          "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                          "type": "https://api.twitter.com/2/problems/invalid-request"}, status=400)
+        if account is None:
+            return _json({"errors": [{"detail": f"Could not find user with id: [{uid}].", "title": "Not Found Error",
+                                      "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        if account.protected:
+            return _json({"errors": [{"resource_id": uid, "parameter": "id", "resource_type": "user",
+                                      "section": "data", "title": "Authorization Error", "value": uid,
+                                      "detail": f"Sorry, you are not authorized to see the user with id: [{uid}].",
+                                      "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}]})
+        exclude = _csv(q.get("exclude"))
+        posts = [p for p in reversed(account.posts)
+                 if not ("retweets" in exclude and p.repost_of) and not ("replies" in exclude and p.reply)][:3200]
+        offset = int(q["pagination_token"][3:]) if q.get("pagination_token", "").startswith("pag") else 0
+        page = posts[offset:offset + max_results]
+        if not page:
+            return _json({"meta": {"result_count": 0}})
+        tweet_fields = _csv(q.get("tweet.fields"))
+        media_fields = _csv(q.get("media.fields"))
+        expand_media = "attachments.media_keys" in _csv(q.get("expansions"))
+        data, media = [], {}
+        for post in page:
+            shown = post.repost_of or post
+            tweet = {"id": post.id, "edit_history_tweet_ids": [post.id],
+                     "text": f"RT @{shown.account.handle}: {shown.text}" if post.repost_of else post.text}
+            if "created_at" in tweet_fields:
+                tweet["created_at"] = _iso_ms(post.created_at)
+            if "referenced_tweets" in tweet_fields and post.repost_of:
+                tweet["referenced_tweets"] = [{"type": "retweeted", "id": shown.id}]
+            if shown.images:
+                tweet["attachments"] = {"media_keys": [f"3_{image.key}" for image in shown.images]}
+                for image in shown.images:
+                    full = {"media_key": f"3_{image.key}", "type": "photo", "url": self._x_media_url(image),
+                            "width": image.width, "height": image.height}
+                    media[image.key] = {k: v for k, v in full.items() if k in {"media_key", "type"} | media_fields}
+            data.append(tweet)
+        body: dict[str, Any] = {"data": data}
+        if expand_media and media:
+            body["includes"] = {"media": list(media.values())}
+        meta = {"result_count": len(page), "newest_id": page[0].id, "oldest_id": page[-1].id}
+        if offset + max_results < len(posts):
+            meta["next_token"] = f"pag{offset + max_results}"
+        body["meta"] = meta
+        return _json(body)
+
+    def _x_media_url(self, image: FakeImage) -> str:
+        return f"{self.x_url}/media/{image.key}.{_ext(image)}"
+
+    # Bluesky AppView ------------------------------------------------------------------------------------
+    def _bluesky_routes(self) -> list[web.RouteDef]:
+        return [web.get("/xrpc/app.bsky.actor.getProfile", self._bsky_profile),
+                web.get("/xrpc/app.bsky.feed.getAuthorFeed", self._bsky_author_feed),
+                web.get("/img/{variant}/plain/{did}/{key}@{fmt}", self._media)]
+
+    def _bsky_actor(self, actor: str) -> FakeAccount | None:
+        if actor.startswith("did:"):
+            return self._account("bluesky", uid=actor)
+        return self._account("bluesky", handle=actor)
+
+    def _bsky_basic(self, account: FakeAccount) -> dict:
+        return {"did": account.uid, "handle": account.handle, "displayName": account.display_name,
+                "avatar": f"{self.bluesky_url}/img/avatar/plain/{account.uid}/avatar@jpeg",
+                "labels": self._bsky_labels(account), "createdAt": "2023-07-01T10:00:00.000Z",
+                "associated": {"chat": {"allowIncoming": "following"}}, "viewer": {"muted": False,
+                                                                                    "blockedBy": False}}
+
+    def _bsky_labels(self, account: FakeAccount) -> list[dict]:
+        if not account.protected:
+            return []
+        return [{"src": account.uid, "uri": f"at://{account.uid}/app.bsky.actor.profile/self",
+                 "cid": "bafyreihwqfrmvbqamr7zyqnhd3qiyhrthbvmvrnkovyqsadv7xw6r2mmme", "val": "!no-unauthenticated",
+                 "cts": "2023-07-01T10:00:00.000Z"}]
+
+    async def _bsky_profile(self, request: web.Request) -> web.Response:
+        account = self._bsky_actor(request.query.get("actor", ""))
+        if account is None:
+            return _json({"error": "InvalidRequest", "message": "Profile not found"}, status=400)
+        return _json({**self._bsky_basic(account), "description": account.bio,
+                      "followersCount": 120, "followsCount": 80, "postsCount": len(account.posts),
+                      "indexedAt": "2024-01-01T00:00:00.000Z"})
+
+    def _bsky_post_view(self, post: FakePost) -> dict:
+        did = post.account.uid
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": post.text, "langs": ["en"],
+                                  "createdAt": _iso_ms(post.created_at)}
+        view: dict[str, Any] = {"uri": f"at://{did}/app.bsky.feed.post/{post.rkey}", "cid": _fake_cid(post.seq),
+                                "author": self._bsky_basic(post.account), "record": record,
+                                "replyCount": 0, "repostCount": 0, "likeCount": 3, "quoteCount": 0,
+                                "indexedAt": _iso_ms(post.created_at), "labels": []}
+        if post.images:
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
+                {"alt": "", "aspectRatio": {"width": i.width or 1, "height": i.height or 1},
+                 "image": {"$type": "blob", "ref": {"$link": _fake_cid(1000 + n)}, "mimeType": i.content_type,
+                           "size": len(i.data)}} for n, i in enumerate(post.images)]}
+            view["embed"] = {"$type": "app.bsky.embed.images#view", "images": [
+                {"thumb": f"{self.bluesky_url}/img/feed_thumbnail/plain/{did}/{i.key}@jpeg",
+                 "fullsize": f"{self.bluesky_url}/img/feed_fullsize/plain/{did}/{i.key}@jpeg",
+                 "alt": "", "aspectRatio": {"width": i.width or 1, "height": i.height or 1}} for i in post.images]}
+        return view
+
+    async def _bsky_author_feed(self, request: web.Request) -> web.Response:
+        q = request.query
+        account = self._bsky_actor(q.get("actor", ""))
+        if account is None:
+            return _json({"error": "InvalidRequest", "message": "Profile not found"}, status=400)
+        limit = int(q.get("limit", "50"))
+        if not 1 <= limit <= 100:
+            return _json({"error": "InvalidRequest", "message": "limit must be between 1 and 100"}, status=400)
+        flt = q.get("filter", "posts_with_replies")
+        items = []
+        for post in reversed(account.posts):
+            shown = post.repost_of or post
+            if flt == "posts_with_media" and not shown.images:
+                continue
+            if flt in ("posts_no_replies", "posts_with_media") and post.reply:
+                continue
+            items.append(post)
+        offset = int(q["cursor"]) if q.get("cursor", "").isdigit() else 0
+        page = items[offset:offset + limit]
+        feed = []
+        for post in page:
+            if post.repost_of:
+                feed.append({"post": self._bsky_post_view(post.repost_of),
+                             "reason": {"$type": "app.bsky.feed.defs#reasonRepost", "by": self._bsky_basic(account),
+                                        "indexedAt": _iso_ms(post.created_at)}})
+            else:
+                feed.append({"post": self._bsky_post_view(post)})
+        body: dict[str, Any] = {"feed": feed}
+        if offset + limit < len(items):
+            body["cursor"] = str(offset + limit)
+        return _json(body)
+
+    # Mastodon -------------------------------------------------------------------------------------------
+    def _mastodon_routes(self) -> list[web.RouteDef]:
+        return [web.get("/api/v1/accounts/lookup", self._masto_lookup),
+                web.get("/api/v1/accounts/{id}/statuses", self._masto_statuses),
+                web.get("/api/v1/accounts/{id}", self._masto_account),
+                web.get("/system/media_attachments/files/{key}/original.{ext}", self._media)]
+
+    def _masto_auth_error(self, request: web.Request) -> web.Response | None:
+        given = request.headers.get("Authorization")
+        if given is None or (self.mastodon_token and given == f"Bearer {self.mastodon_token}"):
+            return None
+        return _json({"error": "The access token is invalid"}, status=401)
+
+    def _masto_account_json(self, account: FakeAccount) -> dict:
+        host = self.mastodon_url.split("://", 1)[1]
+        return {"id": account.uid, "username": account.handle, "acct": account.handle,
+                "display_name": account.display_name, "locked": account.protected, "bot": False,
+                "discoverable": True, "group": False, "created_at": "2022-11-05T00:00:00.000Z",
+                "note": f"<p>{_html_escape(account.bio)}</p>" if account.bio else "",
+                "url": f"{self.mastodon_url}/@{account.handle}", "uri": f"https://{host}/users/{account.handle}",
+                "avatar": f"{self.mastodon_url}/avatars/original/missing.png",
+                "avatar_static": f"{self.mastodon_url}/avatars/original/missing.png",
+                "header": f"{self.mastodon_url}/headers/original/missing.png",
+                "header_static": f"{self.mastodon_url}/headers/original/missing.png",
+                "followers_count": 10, "following_count": 5, "statuses_count": len(account.posts),
+                "last_status_at": "2024-05-01", "emojis": [], "fields": []}
+
+    async def _masto_lookup(self, request: web.Request) -> web.Response:
+        if (refused := self._masto_auth_error(request)) is not None:
+            return refused
+        acct = request.query.get("acct", "").lstrip("@")
+        host = self.mastodon_url.split("://", 1)[1]
+        if acct.lower().endswith("@" + host.lower()):
+            acct = acct[: -len(host) - 1]
+        account = self._account("mastodon", handle=acct)
+        if account is None:
+            return _json({"error": "Record not found"}, status=404)
+        return _json(self._masto_account_json(account))
+
+    async def _masto_account(self, request: web.Request) -> web.Response:
+        if (refused := self._masto_auth_error(request)) is not None:
+            return refused
+        account = self._account("mastodon", uid=request.match_info["id"])
+        if account is None:
+            return _json({"error": "Record not found"}, status=404)
+        return _json(self._masto_account_json(account))
+
+    def _masto_status_json(self, post: FakePost, by: FakeAccount) -> dict:
+        reblog = self._masto_status_json(post.repost_of, post.repost_of.account) if post.repost_of else None
+        media = [] if post.repost_of else [
+            {"id": str(2_000_000 + int(i.key[1:])), "type": "image",
+             "url": f"{self.mastodon_url}/system/media_attachments/files/{i.key}/original.{_ext(i)}",
+             "preview_url": f"{self.mastodon_url}/system/media_attachments/files/{i.key}/small.{_ext(i)}",
+             "remote_url": None, "preview_remote_url": None, "text_url": None, "description": None,
+             "blurhash": "UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH",
+             "meta": {"original": {"width": i.width, "height": i.height, "size": f"{i.width}x{i.height}",
+                                   "aspect": (i.width / i.height) if i.height else 1.0}}} for i in post.images]
+        return {"id": post.id, "created_at": _iso_ms(post.created_at), "edited_at": None,
+                "in_reply_to_id": None, "in_reply_to_account_id": None, "sensitive": False, "spoiler_text": "",
+                "visibility": "public", "language": "en",
+                "uri": f"{self.mastodon_url}/users/{by.handle}/statuses/{post.id}",
+                "url": f"{self.mastodon_url}/@{by.handle}/{post.id}",
+                "replies_count": 0, "reblogs_count": 0, "favourites_count": 2,
+                "content": "" if post.repost_of else f"<p>{_html_escape(post.text)}</p>",
+                "reblog": reblog, "account": self._masto_account_json(by), "media_attachments": media,
+                "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None}
+
+    async def _masto_statuses(self, request: web.Request) -> web.Response:
+        if (refused := self._masto_auth_error(request)) is not None:
+            return refused
+        account = self._account("mastodon", uid=request.match_info["id"])
+        if account is None:
+            return _json({"error": "Record not found"}, status=404)
+        q = request.query
+        limit = min(int(q.get("limit", "20")), 40)
+        only_media = q.get("only_media") in ("true", "1", "True")
+        exclude_reblogs = q.get("exclude_reblogs") in ("true", "1", "True")
+        max_id = int(q["max_id"]) if q.get("max_id", "").isdigit() else None
+        posts = [p for p in reversed(account.posts)
+                 if not (exclude_reblogs and p.repost_of)
+                 and not (only_media and not (p.repost_of or p).images)
+                 and (max_id is None or int(p.id) < max_id)]
+        page = posts[:limit]
+        response = _json([self._masto_status_json(p, account) for p in page])
+        if page:
+            base = f"{self.mastodon_url}/api/v1/accounts/{account.uid}/statuses"
+            keep = {k: v for k, v in q.items() if k not in ("max_id", "min_id", "since_id")}
+            links = []
+            if len(posts) > limit:
+                links.append(f'<{base}?{urlencode({**keep, "max_id": page[-1].id})}>; rel="next"')
+            links.append(f'<{base}?{urlencode({**keep, "min_id": page[0].id})}>; rel="prev"')
+            response.headers["Link"] = ", ".join(links)
+        return response
+
+
+# helpers ------------------------------------------------------------------------------------------------
+_MEDIA_PREFIXES = ("/media/", "/img/", "/system/")
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(body), status=status, content_type="application/json")
+
+
+def _too_many(platform: str, reset_in_s: float) -> web.Response:
+    reset = time.time() + reset_in_s
+    if platform == "x":
+        response = _json({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
+                          "status": 429}, status=429)
+        response.headers.update({"x-rate-limit-limit": "1500", "x-rate-limit-remaining": "0",
+                                 "x-rate-limit-reset": str(int(reset + 0.999))})
+    elif platform == "bluesky":
+        response = _json({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429)
+        response.headers.update({"ratelimit-limit": "3000", "ratelimit-remaining": "0",
+                                 "ratelimit-reset": str(int(reset + 0.999)), "ratelimit-policy": "3000;w=300"})
+    else:
+        response = _json({"error": "Too many requests"}, status=429)
+        stamp = datetime.fromtimestamp(reset, tz=timezone.utc)
+        response.headers.update({"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                                 "X-RateLimit-Reset": stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    return response
+
+
+def _csv(value: str | None) -> set[str]:
+    return {part for part in (value or "").split(",") if part}
+
+
+def _iso_ms(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _ext(image: FakeImage) -> str:
+    return {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}.get(
+        image.content_type, "bin")
+
+
+def _fake_cid(n: int) -> str:
+    tail = "".join(_B32[(n * 7 + i * 13) % 32] for i in range(52))
+    return "bafyrei" + tail
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+__all__ = ["FakeAccount", "FakeImage", "FakePost", "FakeSocial", "RecordedRequest"]
