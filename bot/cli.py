@@ -44,9 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
 
     verify = sub.add_parser("verify-files", help="match candidate images against a folder of posted images")
-    from verification.verify_files import add_verify_files_arguments
-
-    add_verify_files_arguments(verify)
+    verify.add_argument("--portfolio", type=Path, required=True, metavar="DIR",
+                        help="images as they appear on the artist's timeline")
+    verify.add_argument("--json", action="store_true", help="one JSON object per line per candidate")
+    verify.add_argument("candidates", nargs="+", type=Path, metavar="CANDIDATE")
 
     trace = sub.add_parser("trace", help="read the invisible trace id of an image and find its generation")
     trace.add_argument("image", type=Path)
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         return _dispatch(args, settings)
     except ConfigError as exc:
         print(f"mimic: configuration error: {exc}", file=sys.stderr)

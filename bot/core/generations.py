@@ -1,0 +1,167 @@
+"""Generation and remake requests, deletion under the 48-hour lock, and trace look-ups."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.core.app import Actor, Core
+from bot.core.errors import Refusal
+from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerStatus, UsageScope,
+                         User, Visibility)
+
+MAX_PROMPT = 500
+MAX_COUNT = 4
+TRACE_BITS = 40  # what the invisible watermark carries
+
+
+@dataclass
+class GenerationQueued:
+    generation: Generation
+    position: int
+
+
+def new_trace_id() -> int:
+    return secrets.randbits(TRACE_BITS) or 1
+
+
+def _daily_limit(core: Core, s: Session, maker: Maker, guild_id: int | None) -> int:
+    if maker.daily_limit:
+        return maker.daily_limit
+    guild = s.get(GuildSettings, guild_id) if guild_id else None
+    if guild and guild.daily_generations_per_fan:
+        return guild.daily_generations_per_fan
+    return core.settings.daily_generations_per_fan
+
+
+async def request_generation(core: Core, actor: Actor, maker_name: str, prompt: str, *, count: int = 1,
+                             seed: int | None = None, source_image: bytes | None = None,
+                             negative_prompt: str = "") -> GenerationQueued:
+    prompt = " ".join(prompt.split())
+    if len(prompt) > MAX_PROMPT:
+        raise Refusal("generate.prompt_too_long", limit=MAX_PROMPT)
+    if not 1 <= count <= MAX_COUNT:
+        raise Refusal("generate.bad_count", limit=MAX_COUNT)
+    if seed is not None and not 0 <= seed < 2**32:
+        raise Refusal("generate.bad_seed")
+    source_blob = ""
+    if source_image is not None:
+        source_blob = await _accept_remake_source(core, actor, source_image)
+
+    def create(s: Session) -> Generation:
+        user = s.get(User, actor.user_id)
+        if user is None or user.banned:
+            raise Refusal("user.banned")
+        maker = s.exec(select(Maker).where(Maker.name == maker_name.strip().lower())).first()
+        if maker is None:
+            raise Refusal("maker.not_found", name=maker_name)
+        is_owner = maker.owner_id == actor.user_id
+        if maker.status in (MakerStatus.revoked.value, MakerStatus.taken_down.value):
+            raise Refusal("generate.maker_revoked", name=maker.name)
+        if maker.status != MakerStatus.ready.value:
+            raise Refusal("generate.maker_not_ready", name=maker.name, status=maker.status)
+        if not is_owner and maker.usage == UsageScope.not_allowed.value:
+            raise Refusal("generate.usage_not_allowed", name=maker.name)
+        if not is_owner and maker.visibility == Visibility.private.value:
+            raise Refusal("maker.not_found", name=maker_name)
+        since = core.clock() - timedelta(days=1)
+        used = s.exec(select(func.coalesce(func.sum(Generation.count), 0)).where(
+            Generation.requester_id == actor.user_id, Generation.created_at >= since,
+            Generation.status != JobStatus.cancelled.value)).one()
+        limit = _daily_limit(core, s, maker, actor.guild_id)
+        if not is_owner and used + count > limit:
+            raise Refusal("generate.quota", limit=limit, used=used)
+        gen = Generation(requester_id=actor.user_id, maker_id=maker.id, prompt=prompt,
+                         negative_prompt=negative_prompt[:MAX_PROMPT], count=count,
+                         seed=seed if seed is not None else secrets.randbits(32),
+                         kind=(GenerationKind.remake if source_blob else GenerationKind.txt2img).value,
+                         source_blob=source_blob, trace_id=new_trace_id(), guild_id=actor.guild_id,
+                         channel_id=actor.channel_id, created_at=core.clock())
+        s.add(gen)
+        core.audit(s, actor, "generation.request", "maker", maker.id, kind=gen.kind, count=count)
+        s.commit()
+        s.refresh(gen)
+        return gen
+    gen = await core.db(create)
+    position = await core.queue.enqueue_generation(gen.id)
+    return GenerationQueued(generation=gen, position=position)
+
+
+async def _accept_remake_source(core: Core, actor: Actor, data: bytes) -> str:
+    """A remake input must be a usable image and must not be anyone's protected or claimed work."""
+    from bot.core.ownership import check_remake_source
+
+    await check_remake_source(core, actor, data)
+    return core.app.blobs.put(data)
+
+
+async def get_generation(core: Core, generation_id: int) -> Generation:
+    gen = await core.db(lambda s: s.get(Generation, generation_id))
+    if gen is None:
+        raise Refusal("generation.not_found", id=generation_id)
+    return gen
+
+
+async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Generation:
+    """Requesters may delete their results only after the lock; moderators take down at any time."""
+    def delete(s: Session) -> tuple[Generation, list[str]]:
+        gen = s.get(Generation, generation_id)
+        if gen is None:
+            raise Refusal("generation.not_found", id=generation_id)
+        if not actor.is_moderator:
+            if gen.requester_id != actor.user_id:
+                raise Refusal("generation.not_yours")
+            until = gen.undeletable_until
+            if until is not None and _aware(until) > core.clock():
+                raise Refusal("generation.locked", until=_aware(until).isoformat(timespec="minutes"))
+        blobs, gen.image_blobs, gen.taken_down = list(gen.image_blobs), [], True
+        core.audit(s, actor, "generation.delete", "generation", gen.id, by_moderator=actor.is_moderator)
+        s.add(gen)
+        s.commit()
+        s.refresh(gen)
+        return gen, blobs
+    gen, blobs = await core.db(delete)
+    for blob in blobs:
+        core.app.blobs.delete(blob)
+    return gen
+
+
+def _aware(value):
+    from datetime import timezone
+
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class TraceFound:
+    trace_id: int | None
+    generation: Generation | None
+    maker: Maker | None
+    artist: User | None
+
+
+async def trace(core: Core, data: bytes) -> TraceFound:
+    import asyncio
+
+    from engine.trace import trace_image
+    from verification.imaging import ImageRejected, load_image
+
+    try:
+        image = await asyncio.to_thread(load_image, data, max_pixels=core.settings.max_image_pixels,
+                                        max_bytes=core.settings.max_upload_bytes)
+    except ImageRejected as exc:
+        raise Refusal("image.rejected", reason=exc.reason) from None
+    del image  # validated; trace the original bytes so metadata is read too
+    result = await asyncio.to_thread(trace_image, data)
+    if result.trace_id is None:
+        return TraceFound(None, None, None, None)
+
+    def lookup(s: Session) -> TraceFound:
+        gen = s.exec(select(Generation).where(Generation.trace_id == result.trace_id)).first()
+        maker = s.get(Maker, gen.maker_id) if gen else None
+        artist = s.get(User, maker.owner_id) if maker else None
+        return TraceFound(result.trace_id, gen, maker, artist)
+    return await core.db(lookup)
