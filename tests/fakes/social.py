@@ -12,6 +12,7 @@ reposts of someone else's post, handle changes (same stable id), and a refused b
 Every request is recorded in `fake.requests` so tests can check the clients' manners."""
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import json
@@ -81,6 +82,8 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     status: int = 0
+    at: float = 0.0  # time.time() when it arrived
+    rate_limit_reset: float | None = None  # the reset time announced, when it was answered 429
 
 
 class FakeSocial:
@@ -95,6 +98,9 @@ class FakeSocial:
         self._images: dict[str, FakeImage] = {}
         self._seq = itertools.count(1)
         self._runners: list[web.AppRunner] = []
+        self.media_delay_s = 0.0  # slow media answers down, to observe the clients' concurrency
+        self.media_in_flight = 0
+        self.media_max_in_flight = 0
 
     # lifecycle -----------------------------------------------------------------------------------------
     async def __aenter__(self) -> "FakeSocial":
@@ -183,11 +189,12 @@ class FakeSocial:
     def _middleware(self, platform: str):
         @web.middleware
         async def record_and_limit(request: web.Request, handler):
-            entry = RecordedRequest(platform, request.method, request.path, dict(request.query), dict(request.headers))
+            entry = RecordedRequest(platform, request.method, request.path, dict(request.query), dict(request.headers),
+                                    at=time.time())
             self.requests.append(entry)
             pending = self._rate_limits[platform]
             if pending and not request.path.startswith(_MEDIA_PREFIXES):
-                response = _too_many(platform, pending.pop(0))
+                response, entry.rate_limit_reset = _too_many(platform, pending.pop(0))
             else:
                 response = await handler(request)
             entry.status = response.status
@@ -196,10 +203,17 @@ class FakeSocial:
         return record_and_limit
 
     async def _media(self, request: web.Request) -> web.Response:
-        image = self._images.get(request.match_info["key"])
-        if image is None or image.deleted:
-            return web.Response(status=404, text="Not Found")
-        return web.Response(body=image.data, content_type=image.content_type)
+        self.media_in_flight += 1
+        self.media_max_in_flight = max(self.media_max_in_flight, self.media_in_flight)
+        try:
+            if self.media_delay_s:
+                await asyncio.sleep(self.media_delay_s)
+            image = self._images.get(request.match_info["key"])
+            if image is None or image.deleted:
+                return web.Response(status=404, text="Not Found")
+            return web.Response(body=image.data, content_type=image.content_type)
+        finally:
+            self.media_in_flight -= 1
 
     def _account(self, platform: str, *, handle: str | None = None, uid: str | None = None) -> FakeAccount | None:
         for account in self.accounts:
@@ -500,23 +514,25 @@ def _json(body: Any, status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(body), status=status, content_type="application/json")
 
 
-def _too_many(platform: str, reset_in_s: float) -> web.Response:
+def _too_many(platform: str, reset_in_s: float) -> tuple[web.Response, float]:
     reset = time.time() + reset_in_s
+    if platform in ("x", "bluesky"):
+        reset = float(int(reset + 0.999))  # both announce whole epoch seconds
     if platform == "x":
         response = _json({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
                           "status": 429}, status=429)
         response.headers.update({"x-rate-limit-limit": "1500", "x-rate-limit-remaining": "0",
-                                 "x-rate-limit-reset": str(int(reset + 0.999))})
+                                 "x-rate-limit-reset": str(int(reset))})
     elif platform == "bluesky":
         response = _json({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429)
         response.headers.update({"ratelimit-limit": "3000", "ratelimit-remaining": "0",
-                                 "ratelimit-reset": str(int(reset + 0.999)), "ratelimit-policy": "3000;w=300"})
+                                 "ratelimit-reset": str(int(reset)), "ratelimit-policy": "3000;w=300"})
     else:
         response = _json({"error": "Too many requests"}, status=429)
         stamp = datetime.fromtimestamp(reset, tz=timezone.utc)
         response.headers.update({"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
                                  "X-RateLimit-Reset": stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
-    return response
+    return response, reset
 
 
 def _csv(value: str | None) -> set[str]:

@@ -28,6 +28,19 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
 
 
+class _HideRequestDebug(logging.Filter):
+    """tweepy's debug log prints request headers, bearer token included: those records never pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Authorization" not in str(record.msg)
+
+
+def _guard_tweepy_log() -> None:
+    tweepy_log = logging.getLogger("tweepy.asynchronous.client")
+    if not any(isinstance(f, _HideRequestDebug) for f in tweepy_log.filters):
+        tweepy_log.addFilter(_HideRequestDebug())
+
+
 class RebasedSession:
     """tweepy's AsyncClient builds absolute URLs on https://api.twitter.com; its documented `session` attribute
     is the seam we use: every request goes through this adapter, which swaps that origin for `api_base`."""
@@ -51,6 +64,7 @@ class XProvider(SocialProvider):
 
     def __init__(self, bearer_token: str, api_base: str = DEFAULT_API_BASE, *, backoff: Backoff = Backoff(),
                  timeout_s: float = 30.0):
+        _guard_tweepy_log()
         # wait_on_rate_limit stays off: tweepy would sleep for as long as the server says; we bound the wait
         self._client = AsyncClient(bearer_token=bearer_token, wait_on_rate_limit=False)
         self._api_base = api_base or DEFAULT_API_BASE
