@@ -117,6 +117,7 @@ class Artwork(SQLModel, table=True):
     media_url: str = ""
     posted_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
     blob: str = ""  # sha256 in the blob store, when we keep a copy
+    fingerprint_blob: str = ""  # the serialised full fingerprint (local features included), for re-matching
     phash: int = Field(default=0, sa_type=BigInteger, index=True)  # signed 64-bit
     pdq: str = ""  # 256-bit hex
     width: int = 0

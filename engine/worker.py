@@ -30,6 +30,7 @@ class _LazyPipelines:
 
 
 def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bool = False) -> Worker:
+    owns_app = app is None
     app = app or AppContext.create(settings)
 
     async def startup(ctx: dict) -> None:
@@ -38,7 +39,8 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
         log.info("worker ready on queue %s", queue_name(settings.redis_prefix))
 
     async def shutdown(ctx: dict) -> None:
-        await app.aclose()
+        if owns_app:
+            await app.aclose()
 
     timeout = settings.job_timeout_s
     return Worker(

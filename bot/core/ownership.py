@@ -1,7 +1,19 @@
-"""The ownership gate as the use cases see it (being wired to verification/ by the lead)."""
+"""The ownership gate as the use cases see it: every upload must be an image the uploader posted, and must not
+be anyone else's claimed or protected work."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from bot.core.app import Actor, Core
+from bot.core.errors import Refusal
+from data.models import Artwork, AuditEvent, Report
+from verification.hashing import Fingerprint, fingerprint
+from verification.imaging import ImageRejected, load_image
+from verification.matching import Portfolio, PortfolioEntry, match
+from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
 
 
 @dataclass
@@ -14,9 +26,107 @@ class ImageCheck:
     someone_elses: bool = False  # matched another artist's claimed or protected work: an incident
 
 
-async def check_uploads(core, actor, uploads, *, from_posts: bool = False) -> list[ImageCheck]:
-    raise NotImplementedError("wired by the lead")
+def _decode(core: Core, data: bytes, *, candidate: bool) -> Fingerprint:
+    image = load_image(data, max_pixels=core.settings.max_image_pixels, max_bytes=core.settings.max_upload_bytes)
+    return fingerprint(image, candidate=candidate)
 
 
-async def check_remake_source(core, actor, data: bytes) -> None:
-    raise NotImplementedError("wired by the lead")
+async def fingerprint_bytes(core: Core, data: bytes, *, candidate: bool = False) -> tuple[str, Fingerprint, str]:
+    """Check and hash an image off the event loop; returns (image blob, fingerprint, fingerprint blob)."""
+    try:
+        fp = await asyncio.to_thread(_decode, core, data, candidate=candidate)
+    except ImageRejected as exc:
+        raise Refusal("image.rejected", reason=exc.reason) from None
+    fp_blob = core.app.blobs.put(await asyncio.to_thread(fingerprint_to_bytes, fp))
+    return core.app.blobs.put(data), fp, fp_blob
+
+
+async def registry_owner(core: Core, fp: Fingerprint, *, exclude_user: int | None) -> int | None:
+    """The owner of a registered work this image matches, other than `exclude_user`."""
+    from verification.registry import find_claims
+
+    claims = await asyncio.to_thread(find_claims, core.app.db, fp)
+    for claim in claims:
+        if claim.owner_id != exclude_user:
+            return claim.owner_id
+    return None
+
+
+async def _protected_match(core: Core, fp: Fingerprint, user_id: int):
+    """A claim by someone else, or any work on the No AI learning list (the uploader's own included)."""
+    from verification.registry import find_claims
+
+    for claim in await asyncio.to_thread(find_claims, core.app.db, fp):
+        if claim.owner_id != user_id or claim.no_ai:
+            return claim
+    return None
+
+
+async def _own_portfolio(core: Core, user_id: int) -> Portfolio:
+    rows = await core.db(lambda s: list(s.exec(select(Artwork).where(Artwork.owner_id == user_id,
+                                                                      Artwork.fingerprint_blob != ""))))
+
+    def build() -> Portfolio:
+        return Portfolio([PortfolioEntry(id=str(row.id),
+                                         fingerprint=fingerprint_from_bytes(core.app.blobs.get(row.fingerprint_blob)),
+                                         source_url=row.source_url, posted_at=row.posted_at) for row in rows])
+    return await asyncio.to_thread(build)
+
+
+async def _record_incident(core: Core, actor: Actor, claim, filename: str, purpose: str) -> None:
+    def record(s: Session) -> None:
+        s.add(Report(reporter_id=None, target_kind="user", target_id=actor.user_id, source="system",
+                     reason=f"{purpose}: '{filename}' matches artwork {claim.artwork_id} of user {claim.owner_id}"
+                            + (" (No AI learning)" if claim.no_ai else "")))
+        s.add(AuditEvent(actor_id=actor.user_id, action="ownership.incident", target_kind="artwork",
+                         target_id=claim.artwork_id, detail={"purpose": purpose, "no_ai": claim.no_ai}))
+        s.commit()
+    await core.db(record)
+
+
+async def check_uploads(core: Core, actor: Actor, uploads, *, from_posts: bool = False) -> list[ImageCheck]:
+    """One verdict per upload (or per chosen post); nothing here writes a maker."""
+    if from_posts and not uploads:
+        return await _from_posts(core, actor)
+    portfolio = await _own_portfolio(core, actor.user_id)
+    checks: list[ImageCheck] = []
+    for upload in uploads:
+        if len(upload.data) > core.settings.max_upload_bytes:
+            checks.append(ImageCheck(upload.filename, False, "the file is larger than the upload limit"))
+            continue
+        try:
+            blob, fp, _ = await fingerprint_bytes(core, upload.data, candidate=True)
+        except Refusal as exc:
+            checks.append(ImageCheck(upload.filename, False, exc.params.get("reason", exc.key)))
+            continue
+        claim = await _protected_match(core, fp, actor.user_id)
+        if claim is not None:
+            await _record_incident(core, actor, claim, upload.filename, "maker upload")
+            reason = ("this work is on the No AI learning list" if claim.no_ai
+                      else "this work was posted by another artist")
+            checks.append(ImageCheck(upload.filename, False, reason, someone_elses=claim.owner_id != actor.user_id))
+            continue
+        verdict = await asyncio.to_thread(match, fp, portfolio) if len(portfolio) else None
+        if verdict is None or verdict.verdict != "match":
+            reason = verdict.reason if verdict else "no posted images are indexed for your account yet"
+            checks.append(ImageCheck(upload.filename, False, reason))
+            continue
+        checks.append(ImageCheck(upload.filename, True, verdict.reason, blob=blob, artwork_id=int(verdict.matched)))
+    return checks
+
+
+async def _from_posts(core: Core, actor: Actor, limit: int = 10) -> list[ImageCheck]:
+    rows = await core.db(lambda s: list(s.exec(
+        select(Artwork).where(Artwork.owner_id == actor.user_id, Artwork.no_ai.is_(False), Artwork.blob != "")
+        .order_by(Artwork.posted_at.desc(), Artwork.id.desc()).limit(limit))))
+    return [ImageCheck(row.source_url or f"artwork {row.id}", True, f"posted in {row.source_url}", blob=row.blob,
+                       artwork_id=row.id) for row in rows]
+
+
+async def check_remake_source(core: Core, actor: Actor, data: bytes) -> None:
+    """A remake input may not be another artist's registered work nor anything on the No AI learning list."""
+    _, fp, _ = await fingerprint_bytes(core, data)
+    claim = await _protected_match(core, fp, actor.user_id)
+    if claim is not None:
+        await _record_incident(core, actor, claim, "remake input", "remake")
+        raise Refusal("remake.protected" if claim.no_ai else "remake.others_art")

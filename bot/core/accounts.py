@@ -1,0 +1,128 @@
+"""Account proof and portfolio indexing: the first half of the ownership gate, as use cases."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from bot.core.app import Actor, Core
+from bot.core.errors import Refusal
+from data.models import Artwork, Challenge, SocialAccount, User, utcnow
+from verification import accounts as proof
+from verification.providers.base import SocialError
+
+log = logging.getLogger("mimic.core")
+
+
+@dataclass
+class VerificationResult:
+    social_account: SocialAccount
+    found_in: str
+    indexed: int = 0  # posted images claimed for this artist now
+    already_known: int = 0
+    conflicts: list[str] = field(default_factory=list)  # posts whose image belongs to another artist
+    skipped: list[str] = field(default_factory=list)  # media that could not be used, with reasons
+
+
+@dataclass
+class VerificationStatus:
+    accounts: list[SocialAccount]
+    open_challenge: Challenge | None
+    artworks: int
+
+
+def _provider(core: Core, platform: str):
+    provider = core.providers.get(platform)
+    if provider is None:
+        raise Refusal("verify.platform_disabled", platform=platform)
+    return provider
+
+
+async def _ensure_not_banned(core: Core, actor: Actor) -> None:
+    user = await core.db(lambda s: s.get(User, actor.user_id))
+    if user is None or user.banned:
+        raise Refusal("user.banned")
+
+
+async def start_verification(core: Core, actor: Actor, platform: str, handle: str) -> Challenge:
+    await _ensure_not_banned(core, actor)
+    _provider(core, platform)
+    try:
+        return await asyncio.to_thread(proof.start_challenge, core.app.db, core.settings, actor.user_id, platform,
+                                       handle, now=core.clock())
+    except SocialError as exc:
+        raise Refusal("verify.failed", detail=str(exc)) from None
+
+
+async def check_verification(core: Core, actor: Actor, *, index_limit: int = 3200) -> VerificationResult:
+    """Find the code, link the account, then index its posted images so uploads can be matched."""
+    await _ensure_not_banned(core, actor)
+    challenge = await core.db(lambda s: s.exec(
+        select(Challenge).where(Challenge.user_id == actor.user_id, Challenge.used_at.is_(None))
+        .order_by(Challenge.created_at.desc())).first())
+    if challenge is None:
+        raise Refusal("verify.no_challenge")
+    provider = _provider(core, challenge.platform)
+    try:
+        link = await proof.check_challenge(core.app.db, core.settings, provider, actor.user_id, now=core.clock())
+        portfolio = await proof.fetch_portfolio(provider, link.account, core.settings, limit=index_limit)
+    except SocialError as exc:
+        raise Refusal("verify.failed", detail=str(exc)) from None
+    result = VerificationResult(social_account=link.social_account, found_in=link.found_in,
+                                skipped=[f"{s.post_url}: {s.reason}" for s in portfolio.skipped])
+    await index_portfolio(core, actor.user_id, link.social_account, portfolio.items, result)
+
+    def stamp(s: Session) -> None:
+        row = s.get(SocialAccount, link.social_account.id)
+        row.last_indexed_at = core.clock()
+        s.add(row)
+        core.audit(s, actor, "verify.link", "social_account", row.id, platform=row.platform, handle=row.handle,
+                   indexed=result.indexed, conflicts=len(result.conflicts))
+        s.commit()
+    await core.db(stamp)
+    return result
+
+
+async def index_portfolio(core: Core, user_id: int, social_account: SocialAccount, items, result) -> None:
+    """Hash each posted image and claim it for the artist, unless another artist claimed it first."""
+    from bot.core.ownership import fingerprint_bytes, registry_owner
+
+    known = await core.db(lambda s: set(s.exec(select(Artwork.media_url).where(Artwork.owner_id == user_id))))
+    for item in items:
+        if item.media_url in known:
+            result.already_known += 1
+            continue
+        try:
+            image_blob, fp, fp_blob = await fingerprint_bytes(core, item.image_bytes)
+        except Refusal as exc:
+            result.skipped.append(f"{item.post_url}: {exc.params.get('reason', exc.key)}")
+            continue
+        owner = await registry_owner(core, fp, exclude_user=user_id)
+        if owner is not None:
+            result.conflicts.append(item.post_url)
+            continue
+        artwork = Artwork(owner_id=user_id, social_account_id=social_account.id, source_url=item.post_url,
+                          media_url=item.media_url, posted_at=item.posted_at, blob=image_blob,
+                          fingerprint_blob=fp_blob, phash=fp.phash, pdq=fp.pdq_hex, width=fp.width,
+                          height=fp.height)
+
+        def save(s: Session, artwork=artwork) -> None:
+            s.add(artwork)
+            s.commit()
+        await core.db(save)
+        known.add(item.media_url)
+        result.indexed += 1
+
+
+async def verification_status(core: Core, actor: Actor) -> VerificationStatus:
+    def query(s: Session) -> VerificationStatus:
+        accounts = list(s.exec(select(SocialAccount).where(SocialAccount.user_id == actor.user_id,
+                                                           SocialAccount.verified_at.is_not(None))))
+        challenge = s.exec(select(Challenge).where(Challenge.user_id == actor.user_id, Challenge.used_at.is_(None),
+                                                   Challenge.expires_at > utcnow())
+                           .order_by(Challenge.created_at.desc())).first()
+        count = len(s.exec(select(Artwork.id).where(Artwork.owner_id == actor.user_id)).all())
+        return VerificationStatus(accounts=accounts, open_challenge=challenge, artworks=count)
+    return await core.db(query)
