@@ -1,0 +1,64 @@
+"""`mimic trace IMAGE [--json]`: read the invisible trace id and name the generation it belongs to."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import select
+
+from data.db import Database
+from data.models import Generation, Maker, SocialAccount, User
+from data.settings import Settings
+
+
+def generation_summary(db: Database, trace_id: int, public_url: str) -> dict | None:
+    try:
+        with db.session() as s:
+            gen = s.exec(select(Generation).where(Generation.trace_id == trace_id)).first()
+            if gen is None:
+                return None
+            maker = s.get(Maker, gen.maker_id)
+            artist = s.get(User, maker.owner_id) if maker else None
+            account = s.exec(select(SocialAccount).where(SocialAccount.user_id == artist.id)).first() if artist else None
+            return {
+                "id": gen.id, "kind": gen.kind, "status": gen.status, "prompt": gen.prompt, "seed": gen.seed,
+                "maker": maker.name if maker else None, "usage": maker.usage if maker else None,
+                "artist": f"@{account.handle}" if account else (artist.display_name if artist else None),
+                "artist_profile": account.profile_url if account else None,
+                "requester_id": gen.requester_id, "created_at": gen.created_at.isoformat(),
+                "taken_down": gen.taken_down, "url": f"{public_url.rstrip('/')}/image/{gen.id}",
+            }
+    except (OperationalError, ProgrammingError):  # no database yet: nothing generated here
+        return None
+
+
+def trace_command(settings: Settings, image: Path, *, as_json: bool) -> int:
+    from engine.trace import trace_image
+    from verification.imaging import ImageRejected, load_image
+
+    try:
+        data = image.read_bytes()
+        load_image(data, max_pixels=settings.max_image_pixels, max_bytes=max(settings.max_upload_bytes, len(data)))
+    except (OSError, ImageRejected) as exc:
+        reason = exc.reason if isinstance(exc, ImageRejected) else f"cannot read {image}: {exc.strerror}"
+        print(json.dumps({"trace_id": None, "generation": None, "error": reason}) if as_json
+              else f"{image}: {reason}", file=sys.stdout if as_json else sys.stderr)
+        return 1
+    result = trace_image(data)
+    generation = None
+    if result.trace_id is not None:
+        db = Database.from_settings(settings)
+        generation = generation_summary(db, result.trace_id, settings.public_url)
+        db.dispose()
+    if as_json:
+        print(json.dumps({"trace_id": result.trace_id, "generation": generation}, ensure_ascii=False))
+    elif result.trace_id is None:
+        print(f"{image}: no mimic trace id found")
+    elif generation is None:
+        print(f"{image}: trace id {result.trace_id}, not a generation of this installation")
+    else:
+        print(f"{image}: trace id {result.trace_id} → generation {generation['id']} by maker "
+              f"'{generation['maker']}' ({generation['artist']}), {generation['url']}")
+    return 0
