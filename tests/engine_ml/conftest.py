@@ -1,0 +1,42 @@
+"""Fixtures for the engine's ML tests: one thread for torch, procedural artworks, two trained tiny LoRAs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from engine.pipelines import PipelineCache
+from engine.train import train_lora
+from tests.engine_ml.helpers import draw_artwork, quick_config
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    # toy-sized ops: one thread is far faster than two fighting other processes for two cores
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def artworks() -> list[Image.Image]:
+    return [draw_artwork(i) for i in range(4)]
+
+
+@pytest.fixture
+def cache() -> PipelineCache:
+    return PipelineCache("cpu")
+
+
+@pytest.fixture(scope="session")
+def trained_loras(tmp_path_factory, tiny_model_dir, artworks):
+    """Two LoRAs on the tiny model (different seeds and triggers), trained once for the session."""
+    shared = PipelineCache("cpu")
+    first = train_lora(quick_config(tiny_model_dir), artworks, tmp_path_factory.mktemp("lora-a"),
+                       pipeline_cache=shared)
+    second = train_lora(quick_config(tiny_model_dir, seed=2, trigger="othrstyle"), artworks[::-1],
+                        tmp_path_factory.mktemp("lora-b"), pipeline_cache=shared)
+    return first, second
