@@ -1,8 +1,10 @@
 """The gateway WebSocket: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME, dispatches.
 
-Transport compression: discord.py asks for `compress=zlib-stream` (or `zstd-stream` when a zstd module is
-installed). zlib-stream is honoured (one compressobj per connection, Z_SYNC_FLUSH after every message);
-for anything else the fake sends plain text frames, which discord.py also accepts."""
+Transport compression: discord.py asks for `compress=zstd-stream` when the `zstandard` package (or
+Python 3.14's compression.zstd) is importable, else `compress=zlib-stream`. Both are honoured: one
+compressor per connection, flushed after every message (zlib Z_SYNC_FLUSH / zstd block flush), sent as
+binary frames. Without the parameter, or with zstd asked but no zstd module here, plain text frames are
+sent, which discord.py also accepts."""
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +13,7 @@ import logging
 import secrets
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from aiohttp import WSMsgType, web
 
@@ -40,12 +42,28 @@ class GatewaySession:
         return guild_id is None or (guild_id >> 22) % count == shard_id
 
 
+def _stream_compressor(kind: str | None) -> Callable[[bytes], bytes] | None:
+    """A function compressing one message into the connection's stream, or None for plain text."""
+    if kind == "zlib-stream":
+        context = zlib.compressobj()
+        return lambda data: context.compress(data) + context.flush(zlib.Z_SYNC_FLUSH)
+    if kind == "zstd-stream":
+        try:
+            import zstandard
+        except ImportError:
+            return None
+        zstd = zstandard.ZstdCompressor().compressobj()
+        return lambda data: zstd.compress(data) + zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+    return None
+
+
 class Connection:
     """One WebSocket connection, with its own compression context."""
 
     def __init__(self, ws: web.WebSocketResponse, compress: str | None) -> None:
         self.ws = ws
-        self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
+        self._compress = _stream_compressor(compress)
+        self.compressed = self._compress is not None
         self._lock = asyncio.Lock()
 
     async def send(self, message: dict) -> None:
@@ -53,9 +71,8 @@ class Connection:
         async with self._lock:  # compressed frames must leave in compression order
             if self.ws.closed:
                 return
-            if self._zlib is not None:
-                data = self._zlib.compress(text.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
-                await self.ws.send_bytes(data)
+            if self._compress is not None:
+                await self.ws.send_bytes(self._compress(text.encode()))
             else:
                 await self.ws.send_str(text)
 
@@ -66,11 +83,13 @@ class Gateway:
         self.sessions: dict[str, GatewaySession] = {}
         self.identified = asyncio.Event()
         self.connections: set[Connection] = set()
+        self.connect_queries: list[dict[str, str]] = []  # e.g. {"v": "10", "encoding": "json", "compress": "zlib-stream"}
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = Connection(ws, request.query.get("compress"))
+        self.connect_queries.append(dict(request.query) | {"compressed": str(conn.compressed)})
         self.connections.add(conn)
         session: GatewaySession | None = None
         try:

@@ -36,7 +36,7 @@ class Signal:
             while True:
                 event = self._event
                 result = check()
-                if result is not None and result is not False:
+                if result:
                     return result
                 await event.wait()
 
@@ -171,6 +171,7 @@ class InteractionHandle:
         self.followups: list[FakeMessage] = []
         self.original: FakeMessage | None = None
         self.modal: dict | None = None  # data of a MODAL callback
+        self.autocomplete: list[dict] | None = None  # choices of an AUTOCOMPLETE_RESULT callback
         self._signal = signal
 
     @property

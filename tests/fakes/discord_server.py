@@ -1,0 +1,106 @@
+"""A local Discord-compatible server (REST + gateway) for tests and benchmarks.
+
+    async with FakeDiscord() as discord, running_bot(bot, discord):
+        handle = await discord.inject_slash_command("ping")
+        assert (await handle.wait_callback()).ok
+
+How discord.py 2.7 is pointed elsewhere (no library edits):
+  * REST: every request URL is built in `discord.http.Route.__init__` as `Route.BASE + path`, including
+    interaction callbacks and follow-ups (the webhook adapter reuses the same Route class). `Route.BASE` is
+    a class attribute, so it is process-wide: set it before `bot.start()`/`bot.login()`.
+  * Gateway: a non-sharded Client never asks REST for the gateway; it connects to
+    `DiscordWebSocket.DEFAULT_GATEWAY` (a class attribute, `yarl.URL`), and also falls back to it after
+    an invalidated session. AutoShardedClient asks `GET /gateway/bot` when shard_count is None (the fake
+    answers with its own URL) and otherwise also uses DEFAULT_GATEWAY. So set DEFAULT_GATEWAY too.
+  Neither can be set per client: HTTPClient subclassing would miss the webhook adapter (interaction
+  responses), and aiohttp trace configs cannot rewrite URLs. One bot per process makes this harmless.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from tests.fakes.discord_fake.clock import FakeClock
+from tests.fakes.discord_fake.entities import (
+    ADMINISTRATOR,
+    MANAGE_GUILD,
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeRole,
+    FakeUser,
+)
+from tests.fakes.discord_fake.interactions import Upload
+from tests.fakes.discord_fake.records import Callback, FakeMessage, InteractionHandle, RecordedFile, RecordedRequest
+from tests.fakes.discord_fake.server import FakeDiscord
+
+
+def point_discord_py_at(api_base: str, gateway_url: str = "") -> None:
+    """Point discord.py (process-wide) at a REST base like http://host/api/v10 and a ws:// gateway.
+    An empty gateway_url keeps Discord's own gateway. The bot does the same from DISCORD_API_BASE and
+    DISCORD_GATEWAY_URL."""
+    Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+@contextlib.contextmanager
+def discord_py_pointed_at(api_base: str, gateway_url: str) -> Iterator[None]:
+    """point_discord_py_at for the duration of a block, restoring Discord's URLs afterwards."""
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    point_discord_py_at(api_base, gateway_url)
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@contextlib.asynccontextmanager
+async def running_bot(bot, discord: FakeDiscord, *, wait_ready: bool = False, timeout: float = 15.0) -> AsyncIterator:
+    """Run `bot.start(token)` against `discord` until the block ends; yields once the bot has IDENTIFIED
+    (or, with wait_ready, once discord.py dispatched on_ready: that takes the bot's guild_ready_timeout)."""
+    with discord_py_pointed_at(discord.api_base, discord.gateway_url):
+        task = asyncio.create_task(bot.start(discord.token), name="fake-discord-bot")
+        try:
+            waiter = asyncio.create_task(bot.wait_until_ready() if wait_ready else discord.wait_until_connected(timeout))
+            done, _ = await asyncio.wait({task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                waiter.cancel()
+                task.result()  # re-raise the bot's start-up error
+                raise RuntimeError("the bot stopped before connecting")
+            if waiter not in done:
+                waiter.cancel()
+                raise TimeoutError(f"the bot did not connect to the fake Discord within {timeout} s")
+            waiter.result()
+            yield bot
+        finally:
+            await bot.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+__all__ = [
+    "ADMINISTRATOR",
+    "MANAGE_GUILD",
+    "Callback",
+    "FakeChannel",
+    "FakeClock",
+    "FakeDiscord",
+    "FakeGuild",
+    "FakeMember",
+    "FakeMessage",
+    "FakeRole",
+    "FakeUser",
+    "InteractionHandle",
+    "RecordedFile",
+    "RecordedRequest",
+    "Upload",
+    "discord_py_pointed_at",
+    "point_discord_py_at",
+    "running_bot",
+]
