@@ -1,0 +1,119 @@
+"""LoRA training: outputs, save/load round trip, exact resume after a crash, seeds, cancellation."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from engine.pipelines import load_pipeline
+from engine.train import TrainingCancelled, train_lora
+from tests.engine_ml.helpers import quick_config
+
+
+def _weights(result) -> dict[str, torch.Tensor]:
+    return load_file(result.lora_path)
+
+
+def test_training_writes_loadable_weights_metadata_and_samples(trained_loras, tiny_model_dir):
+    result, _ = trained_loras
+    assert result.lora_path.name == "pytorch_lora_weights.safetensors"
+    metadata = json.loads(result.metadata_path.read_text())
+    assert metadata["base_model"] == str(tiny_model_dir)
+    assert (metadata["steps"], metadata["rank"], metadata["trigger"], metadata["seed"]) == (8, 4, "mmcstyle", 1)
+    assert metadata["resolution"] == 64 and len(metadata["dataset_sha256"]) == 4
+    assert set(metadata["versions"]) >= {"torch", "diffusers", "peft"}
+    assert result.sample_grid_path.exists() and np.isfinite(result.final_loss)
+    assert not (result.lora_path.parent / "checkpoints").exists()
+    keys = _weights(result).keys()
+    assert keys and all(k.startswith("unet.") for k in keys)
+
+
+def test_saved_lora_reproduces_the_trained_model_and_changes_outputs(trained_loras, tiny_model_dir):
+    """The sample grid came from the in-memory weights; the saved file must give the same picture."""
+    from PIL import Image
+
+    result, _ = trained_loras
+    pipe = load_pipeline(str(tiny_model_dir), "cpu", torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+
+    def first_sample():
+        return np.asarray(pipe(["mmcstyle"], num_inference_steps=4, height=64, width=64,
+                               generator=[torch.Generator().manual_seed(1)]).images[0], dtype=np.int16)
+
+    plain = first_sample()
+    pipe.load_lora_weights(str(result.lora_path.parent), adapter_name="mmc")
+    with_lora = first_sample()
+    grid_tile = np.asarray(Image.open(result.sample_grid_path).crop((0, 0, 64, 64)), dtype=np.int16)
+    assert np.abs(with_lora - grid_tile).max() <= 1
+    assert np.abs(with_lora - plain).mean() > 1.0
+
+
+def test_a_crashed_run_resumes_to_the_same_weights(tiny_model_dir, artworks, tmp_path):
+    cfg = quick_config(tiny_model_dir, sample_count=0)
+    straight = train_lora(cfg, artworks, tmp_path / "straight")
+
+    def crash_after(step_to_die):
+        def progress(p):
+            if p.step == step_to_die:
+                raise RuntimeError("worker died")
+        return progress
+
+    work = tmp_path / "crashy"
+    with pytest.raises(RuntimeError, match="worker died"):
+        train_lora(cfg, artworks, work, progress=crash_after(5), progress_every_s=0)
+    assert (work / "checkpoints" / "step-3").is_dir()
+    steps_seen = []
+    resumed = train_lora(cfg, artworks, work, progress=lambda p: steps_seen.append(p.step), progress_every_s=0)
+    assert steps_seen == [4, 5, 6, 7, 8]
+    a, b = _weights(straight), _weights(resumed)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_should_stop_cancels_and_a_different_seed_gives_different_weights(tiny_model_dir, artworks, tmp_path,
+                                                                           trained_loras):
+    cfg = quick_config(tiny_model_dir, sample_count=0, seed=7)
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) > 4
+
+    with pytest.raises(TrainingCancelled):
+        train_lora(cfg, artworks, tmp_path / "cancelled", should_stop=should_stop)
+    assert [p.name for p in (tmp_path / "cancelled" / "checkpoints").iterdir()] == ["step-3"]
+    other = train_lora(cfg, artworks, tmp_path / "cancelled")
+    reference = _weights(trained_loras[0])
+    assert any(not torch.equal(reference[k], w) for k, w in _weights(other).items())
+
+
+def test_a_finished_run_is_returned_not_repeated(trained_loras, tiny_model_dir, artworks):
+    result, _ = trained_loras
+    before = result.lora_path.stat().st_mtime_ns
+    again = train_lora(quick_config(tiny_model_dir), artworks, result.lora_path.parent)
+    assert again.lora_path == result.lora_path and result.lora_path.stat().st_mtime_ns == before
+
+
+def test_progress_reports_first_and_last_step_within_the_throttle(tiny_model_dir, artworks, tmp_path):
+    reports = []
+    train_lora(quick_config(tiny_model_dir, steps=5, sample_count=0), artworks, tmp_path,
+               progress=reports.append, progress_every_s=3600)
+    assert [r.step for r in reports] == [1, 5]
+    assert reports[-1].total == 5 and reports[-1].eta_s == 0
+
+
+def test_checkpoints_keep_only_the_latest_two(tiny_model_dir, artworks, tmp_path):
+    cfg = quick_config(tiny_model_dir, steps=9, checkpoint_every=2, sample_count=0)
+    with pytest.raises(RuntimeError):
+        train_lora(cfg, artworks, tmp_path, progress=_die_at(7), progress_every_s=0)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step-4", "step-6"]
+
+
+def _die_at(step):
+    def progress(p):
+        if p.step == step:
+            raise RuntimeError("die")
+    return progress
