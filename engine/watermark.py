@@ -1,0 +1,379 @@
+"""Visible credit and invisible trace id for generated images.
+
+``watermark_image`` is what the worker calls: upscale to MIN_SIDE if needed, draw the visible credit, then embed
+the invisible trace id (in that order, so the mark also covers the credit and nothing drawn later disturbs it).
+
+Visible credit: "AI · <maker> by @<artist>" in white with a dark outline on a semi-opaque dark box in the
+bottom-right corner, font size about 3.5% of the shorter side (at least 8 px), shortened to "AI @<artist>" or
+"AI" when the image is too narrow. The font is the one bundled with Pillow (no system font needed); it has no
+CJK glyphs, so for names it cannot draw we use ``font_path`` or a common system CJK font when one is installed,
+and otherwise drop the characters it cannot draw (the maker part disappears if nothing is left).
+
+The invisible mark is invisible-watermark's ``dwtDctSvd`` scheme: the chroma planes are Haar-transformed, the
+approximation band is cut into 4x4 blocks and each block's largest singular value is quantised with step 36 so
+that its remainder encodes one payload bit (remainder above half the step = 1). The payload repeats over every
+block in row-major order (block n carries bit n mod L), exactly the layout of ``imwatermark``: the stock
+``WatermarkDecoder("bits", 71).decode(bgr, "dwtDctSvd")`` reads our U plane.
+
+We do the embedding ourselves, in float, because the stock ``WatermarkEncoder`` (0.2.0) measurably fails on the
+art this bot makes (``bench/watermark.py --stock``): it swaps the horizontal and vertical Haar detail bands
+(PSNR 15 dB on noise), casts floats to uint8 by truncation with wrap-around (white and pure blue decode at 42%
+of bits, i.e. nothing). Our encoder keeps the same quantiser and layout, rounds, moves each singular value to
+the *nearest* lattice point with the right bit, writes both U and V (the stock encoder never reaches V), keeps
+every pixel inside the RGB cube by shifting luminance only (a shift of R, G and B by the same amount leaves U and
+V unchanged), and re-checks each block after rounding, retrying clipped ones in the other direction.
+
+Payload (71 bits, a prime so each bit is spread diagonally over the image instead of down one column):
+7-bit magic, 48-bit trace id, CRC-16/CCITT over both. The reader averages a soft vote per bit over every block
+of both planes, then accepts a candidate only if magic and CRC match (23 check bits), flipping up to three of the
+eight least reliable bits (Chase decoding) to correct errors. On unmarked images this gives a false-positive
+rate of about 1e-5 per image at worst, lower with the confidence floor.
+
+Minimum size: the quantiser needs enough repetitions to out-vote JPEG noise. Images whose shorter side is below
+``MIN_SIDE`` (256 px, also the stock library's limit of 256x256 pixels) are upscaled by ``prepare_canvas`` before
+any mark is drawn; ``watermark_image`` always does this, so a 64 px output of the tiny test model becomes 256 px.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+log = logging.getLogger(__name__)
+
+MIN_SIDE = 512
+SCALE = 72.0  # quantisation step of the top singular value (imwatermark default: 36 for 4x4 blocks)
+BLOCK = 8  # 8x8 in the Haar band = 16x16 px, one 4:2:0 JPEG chroma block: survives JPEG 75
+MAGIC = (1, 0, 1, 1, 0, 0, 1)
+ID_BITS = 48
+CRC_BITS = 16
+PAYLOAD_BITS = len(MAGIC) + ID_BITS + CRC_BITS  # 71
+MAX_TRACE_ID = (1 << ID_BITS) - 1
+_CHASE_POSITIONS = 8
+_CHASE_MAX_FLIPS = 3
+_MIN_CONFIDENCE = 0.15  # mean |soft vote|; unmarked natural images sit well below 0.1
+_RETRIES = 2
+
+
+_CJK_FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansJP-Regular.ttf",
+    "/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf",
+    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+    "C:/Windows/Fonts/meiryo.ttc",
+)
+_MIN_FONT = 8
+_BOX_ALPHA = 176  # of 255: dark enough for white text on white art, light enough to see the art through
+
+
+# --- visible credit ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditLayout:
+    text: str
+    font: ImageFont.FreeTypeFont
+    box: tuple[int, int, int, int]  # left, top, right, bottom: the only pixels the credit touches
+    text_xy: tuple[int, int]
+    stroke: int
+
+
+def _load_font(path: str | Path | None, size: int) -> ImageFont.FreeTypeFont:
+    if path is None:
+        return ImageFont.load_default(size=size)
+    return ImageFont.truetype(str(path), size=size)
+
+
+def _missing_glyphs(font: ImageFont.FreeTypeFont, text: str) -> set[str]:
+    """Characters the font would draw as its 'missing glyph' box."""
+    notdef = font.getmask("\ue000")
+    notdef_key = (notdef.size, bytes(notdef))
+    missing = set()
+    for ch in set(text):
+        if ch.isspace():
+            continue
+        mask = font.getmask(ch)
+        if (mask.size, bytes(mask)) == notdef_key:
+            missing.add(ch)
+    return missing
+
+
+def _pick_font(text: str, size: int, font_path: str | Path | None) -> tuple[ImageFont.FreeTypeFont, set[str]]:
+    """The first font that draws all of ``text``, else the bundled one and the characters it cannot draw."""
+    candidates: list[str | Path | None] = [font_path] if font_path else []
+    candidates.append(None)
+    candidates.extend(p for p in _CJK_FONT_CANDIDATES if Path(p).is_file())
+    for path in candidates:
+        try:
+            font = _load_font(path, size)
+        except OSError:
+            log.warning("credit font %s cannot be loaded; trying the next one", path)
+            continue
+        if not _missing_glyphs(font, text):
+            return font, set()
+    font = _load_font(None, size)
+    return font, _missing_glyphs(font, text)
+
+
+def _credit_texts(artist: str, maker: str, label: str) -> list[str]:
+    """Credit texts from the fullest to the shortest."""
+    handle = "@" + artist if artist else ""
+    if maker and handle:
+        full = f"{label} · {maker} by {handle}"
+    elif maker or handle:
+        full = f"{label} · {maker or handle}"
+    else:
+        full = label
+    short = f"{label} {handle}".strip()
+    return list(dict.fromkeys([full, short, label]))
+
+
+def credit_layout(size: tuple[int, int], *, artist: str, maker: str, label: str = "AI",
+                  font_path: str | Path | None = None) -> CreditLayout:
+    """Where and how the credit is drawn on an image of ``size``; ``box`` bounds every pixel it changes."""
+    width, height = size
+    font_size = max(_MIN_FONT, round(min(width, height) * 0.035))
+    pad = max(2, font_size // 3)
+    margin = max(1, font_size // 3)
+    stroke = font_size // 14  # a thin dark outline from 14 px up; below that it would eat the letters
+    artist = " ".join(artist.split()).lstrip("@")
+    maker = " ".join(maker.split())
+    label = " ".join(label.split()) or "AI"
+    font, missing = _pick_font(label + maker + artist, font_size, font_path)
+    if missing:
+        artist, maker, label = ("".join(ch for ch in part if ch not in missing).strip() for part in (artist, maker, label))
+        label = label or "AI"
+    texts = _credit_texts(artist, maker, label)
+    for text in texts:
+        left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
+        box_w, box_h = right - left + 2 * pad, bottom - top + 2 * pad
+        if box_w + 2 * margin <= width or text == texts[-1]:
+            x1, y1 = width - margin, height - margin
+            x0, y0 = max(0, x1 - box_w), max(0, y1 - box_h)
+            return CreditLayout(text, font, (x0, y0, x1, y1), (x0 + pad - left, y0 + pad - top), stroke)
+    raise AssertionError("unreachable: the last text is always laid out")
+
+
+def add_visible_credit(img: Image.Image, *, artist: str, maker: str, label: str = "AI",
+                       font_path: str | Path | None = None) -> Image.Image:
+    """An RGB copy of ``img`` with the credit drawn in its bottom-right corner (see CreditLayout.box)."""
+    base = prepare_canvas(img, min_side=1)
+    layout = credit_layout(base.size, artist=artist, maker=maker, label=label, font_path=font_path)
+    overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    x0, y0, x1, y1 = layout.box
+    draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=max(1, (y1 - y0) // 5), fill=(0, 0, 0, _BOX_ALPHA))
+    out = Image.alpha_composite(base.convert("RGBA"), overlay)
+    ImageDraw.Draw(out).text(layout.text_xy, layout.text, font=layout.font, fill=(255, 255, 255, 255),
+                             stroke_width=layout.stroke, stroke_fill=(0, 0, 0, 255))
+    return out.convert("RGB")
+
+
+def watermark_image(img: Image.Image, *, trace_id: int, artist: str, maker: str, label: str = "AI",
+                    font_path: str | Path | None = None) -> Image.Image:
+    """Upscale to MIN_SIDE when smaller, draw the visible credit, then embed the invisible trace id."""
+    canvas = prepare_canvas(img)
+    credited = add_visible_credit(canvas, artist=artist, maker=maker, label=label, font_path=font_path)
+    return embed_trace_id(credited, trace_id)
+
+
+# --- payload: magic + id + CRC ----------------------------------------------------------------------------
+
+
+def _crc16(bits: np.ndarray) -> int:
+    """CRC-16/CCITT-FALSE over a bit sequence (MSB first)."""
+    crc = 0xFFFF
+    for bit in bits:
+        top = (crc >> 15) & 1
+        crc = (crc << 1) & 0xFFFF
+        if top ^ int(bit):
+            crc ^= 0x1021
+    return crc
+
+
+def _int_bits(value: int, width: int) -> np.ndarray:
+    return np.array([(value >> (width - 1 - i)) & 1 for i in range(width)], dtype=np.uint8)
+
+
+def _bits_int(bits: np.ndarray) -> int:
+    value = 0
+    for bit in bits:
+        value = (value << 1) | int(bit)
+    return value
+
+
+def encode_payload(trace_id: int) -> np.ndarray:
+    if not 0 <= trace_id <= MAX_TRACE_ID:
+        raise ValueError(f"trace id must be between 0 and {MAX_TRACE_ID}")
+    head = np.concatenate([np.array(MAGIC, dtype=np.uint8), _int_bits(trace_id, ID_BITS)])
+    return np.concatenate([head, _int_bits(_crc16(head), CRC_BITS)])
+
+
+def decode_payload(bits: np.ndarray) -> int | None:
+    head, crc = bits[: len(MAGIC) + ID_BITS], bits[len(MAGIC) + ID_BITS :]
+    if tuple(int(b) for b in head[: len(MAGIC)]) != MAGIC or _crc16(head) != _bits_int(crc):
+        return None
+    return _bits_int(head[len(MAGIC) :])
+
+
+# --- colour and block geometry ----------------------------------------------------------------------------
+
+
+def _rgb_to_yuv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same YUV as OpenCV's COLOR_BGR2YUV, in float."""
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    return y, (b - y) * 0.492 + 128.0, (r - y) * 0.877 + 128.0
+
+
+def _yuv_to_rgb_in_gamut(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    r = y + (v - 128.0) / 0.877
+    b = y + (u - 128.0) / 0.492
+    g = (y - 0.299 * r - 0.114 * b) / 0.587
+    rgb = np.stack([r, g, b], axis=-1)
+    # shifting all three channels equally changes Y only, so the chroma carrying the mark is kept
+    over = np.maximum(rgb.max(axis=-1) - 255.0, 0.0)
+    under = np.maximum(-rgb.min(axis=-1), 0.0)
+    shift = np.where((over > 0) & (under > 0), (under - over) / 2.0, under - over)
+    rgb += shift[..., None]
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
+def _blocks(plane: np.ndarray) -> np.ndarray:
+    """Haar approximation band of the plane, cut into (rows, cols, 4, 4) blocks as imwatermark does."""
+    h, w = plane.shape[0] // 4 * 4, plane.shape[1] // 4 * 4
+    p = plane[:h, :w]
+    ca = (p[0::2, 0::2] + p[0::2, 1::2] + p[1::2, 0::2] + p[1::2, 1::2]) / 2.0
+    br, bc = ca.shape[0] // BLOCK, ca.shape[1] // BLOCK
+    return ca[: br * BLOCK, : bc * BLOCK].reshape(br, BLOCK, bc, BLOCK).transpose(0, 2, 1, 3)
+
+
+def _unblock_delta(delta_blocks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Pixel change for a change of the approximation band (inverse Haar: each of the 2x2 pixels gets ca/2)."""
+    br, bc = delta_blocks.shape[:2]
+    ca = delta_blocks.transpose(0, 2, 1, 3).reshape(br * BLOCK, bc * BLOCK)
+    out = np.zeros(shape, dtype=np.float64)
+    out[: ca.shape[0] * 2, : ca.shape[1] * 2] = np.repeat(np.repeat(ca, 2, axis=0), 2, axis=1) / 2.0
+    return out
+
+
+def _bit_index(blocks: np.ndarray) -> np.ndarray:
+    br, bc = blocks.shape[:2]
+    return (np.arange(br * bc) % PAYLOAD_BITS).reshape(br, bc)
+
+
+def _top_singular(blocks: np.ndarray):
+    # the singular values of a block equal those of its orthonormal DCT, which is what imwatermark quantises
+    u, s, vt = np.linalg.svd(blocks)
+    return s[..., 0], u[..., :, 0], vt[..., 0, :]
+
+
+def _targets(s0: np.ndarray, bits: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Lattice point with the wanted bit: nearest (0), nearest below (-1) or nearest above (+1)."""
+    offset = (0.25 + 0.5 * bits) * SCALE
+    k = np.floor((s0 - offset) / SCALE)
+    below, above = k * SCALE + offset, (k + 1) * SCALE + offset
+    nearest = np.where(s0 - below <= above - s0, below, above)
+    chosen = np.where(direction < 0, below, np.where(direction > 0, above, nearest))
+    return np.where(chosen <= 0, above, chosen)
+
+
+def _block_bits(s0: np.ndarray) -> np.ndarray:
+    return ((s0 % SCALE) > SCALE * 0.5).astype(np.uint8)
+
+
+# --- invisible trace id -----------------------------------------------------------------------------------
+
+
+def embed_trace_id(img: Image.Image, trace_id: int, *, min_side: int = MIN_SIDE) -> Image.Image:
+    """Return an RGB copy of ``img`` carrying ``trace_id`` (0 .. 2**48-1) invisibly.
+
+    Images smaller than MIN_SIDE are upscaled first (see prepare_canvas) and the larger image is returned."""
+    payload = encode_payload(trace_id)
+    rgb = np.asarray(prepare_canvas(img, min_side), dtype=np.uint8)
+    y, u, v = _rgb_to_yuv(rgb)
+    planes = [u, v]
+    blocks = [_blocks(p) for p in planes]
+    originals = [_top_singular(b) for b in blocks]
+    wanted = [payload[_bit_index(b)] for b in blocks]
+    directions = [np.zeros(b.shape[:2], dtype=np.int8) for b in blocks]
+    tried = [np.zeros(b.shape[:2], dtype=np.float64) for b in blocks]
+    out = rgb
+    for _ in range(1 + _RETRIES):
+        marked = []
+        for plane, (s0, u0, v0), bits, direction, target_store in zip(planes, originals, wanted, directions, tried):
+            target = _targets(s0, bits, direction)
+            target_store[...] = target
+            delta = (target - s0)[..., None, None] * u0[..., :, None] * v0[..., None, :]
+            marked.append(plane + _unblock_delta(delta, plane.shape))
+        out = _yuv_to_rgb_in_gamut(y, marked[0], marked[1])
+        _, u_back, v_back = _rgb_to_yuv(out)
+        failed_any = False
+        for back, (s0, _, _), bits, direction, target in zip((u_back, v_back), originals, wanted, directions, tried):
+            wrong = _block_bits(_top_singular(_blocks(back))[0]) != bits
+            # a clipped block could not move that way: go to the lattice point on the other side
+            retry = wrong & (direction == 0)
+            direction[retry] = np.where(target[retry] > s0[retry], -1, 1)
+            failed_any |= bool(wrong.any())
+        if not failed_any:
+            break
+    return Image.fromarray(out, "RGB")
+
+
+def soft_votes(img: Image.Image) -> np.ndarray:
+    """Mean soft vote per payload bit in [-1, 1] (+1: surely 1) over all blocks of U and V."""
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    _, u, v = _rgb_to_yuv(rgb)
+    total = np.zeros(PAYLOAD_BITS)
+    count = np.zeros(PAYLOAD_BITS)
+    for plane in (u, v):
+        blocks = _blocks(plane)
+        if blocks.size == 0:
+            continue
+        s0 = _top_singular(blocks)[0]
+        # remainder at 3/4 of the step is a clean 1, at 1/4 a clean 0, at 0 or 1/2 a coin toss
+        soft = -np.sin(2 * np.pi * (s0 % SCALE) / SCALE)
+        idx = _bit_index(blocks)
+        np.add.at(total, idx.ravel(), soft.ravel())
+        np.add.at(count, idx.ravel(), 1)
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def read_trace_id(img: Image.Image) -> int | None:
+    """The trace id carried by ``img``, or None when no valid mark is found."""
+    if min(img.size) < 64:
+        return None
+    votes = soft_votes(img)
+    if float(np.abs(votes).mean()) < _MIN_CONFIDENCE:
+        return None
+    hard = (votes > 0).astype(np.uint8)
+    weakest = np.argsort(np.abs(votes))[:_CHASE_POSITIONS]
+    for flips in range(_CHASE_MAX_FLIPS + 1):
+        for positions in combinations(weakest, flips):
+            candidate = hard.copy()
+            candidate[list(positions)] ^= 1
+            found = decode_payload(candidate)
+            if found is not None:
+                return found
+    return None
+
+
+def prepare_canvas(img: Image.Image, min_side: int = MIN_SIDE) -> Image.Image:
+    """An RGB copy whose shorter side is at least ``min_side`` (upscaled with Lanczos when needed)."""
+    if img.mode == "RGBA" or (img.mode == "P" and "transparency" in img.info):
+        background = Image.new("RGB", img.size, "white")
+        background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
+        img = background
+    img = img.convert("RGB")
+    short = min(img.size)
+    if short >= min_side:
+        return img.copy()
+    factor = min_side / short
+    size = (max(min_side, round(img.width * factor)), max(min_side, round(img.height * factor)))
+    return img.resize(size, Image.Resampling.LANCZOS)
