@@ -221,3 +221,14 @@ def test_build_providers_disables_x_without_a_token(social_settings, caplog):
 
 def test_build_providers_with_everything_configured(social_settings):
     assert set(build_providers(social_settings)) == {"x", "bluesky", "mastodon"}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_profile_links_are_accepted_as_handles(fake, providers, platform):
+    alice = fake.add_account(platform, HANDLES[platform][0])
+    link = {"x": "https://x.com/alice", "bluesky": "https://bsky.app/profile/alice.bsky.social",
+            "mastodon": f"{fake.mastodon_url}/@alice"}[platform]
+
+    account = await providers[platform].lookup(link)
+
+    assert account.account_id.startswith(alice.uid)

@@ -1,1 +1,9 @@
-"""Social platforms behind one small interface (see base.SocialProvider)."""
+"""Social platforms behind one small interface (see base.SocialProvider); build them with
+verification.accounts.build_providers(settings)."""
+from verification.providers.base import (
+    Account, AccountNotFound, AccountProtected, AuthFailed, Backoff, MediaItem, MediaPost, ProviderUnavailable,
+    RateLimited, SocialError, SocialProvider, TextPost,
+)
+
+__all__ = ["Account", "AccountNotFound", "AccountProtected", "AuthFailed", "Backoff", "MediaItem", "MediaPost",
+           "ProviderUnavailable", "RateLimited", "SocialError", "SocialProvider", "TextPost"]

@@ -101,7 +101,7 @@ class XProvider(SocialProvider):
 
     # accounts ------------------------------------------------------------------------------------------
     async def lookup(self, handle: str) -> Account:
-        handle = clean_handle(handle)
+        handle = normalise_handle(handle)
         if not _USERNAME.match(handle):  # the API would answer 400; this is simply not an X handle
             raise AccountNotFound(self.platform, handle)
         response = await self._call(self._client.get_user, username=handle, user_fields=USER_FIELDS)
@@ -172,6 +172,13 @@ class XProvider(SocialProvider):
     @staticmethod
     def _post_url(account: Account, tweet_id: Any) -> str:
         return f"https://x.com/{account.handle}/status/{tweet_id}"
+
+
+def normalise_handle(handle: str) -> str:
+    """`@alice`, `alice` or a profile link (x.com / twitter.com) all mean `alice`."""
+    handle = clean_handle(handle)
+    match = re.match(r"^(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/([^/?#]+)", handle, re.I)
+    return clean_handle(match.group(1)) if match else handle
 
 
 def original_size_url(url: str) -> str:
