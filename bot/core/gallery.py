@@ -1,0 +1,308 @@
+"""Read-only views for the public gallery: makers, artists, generations, image pages, and which blobs are public.
+
+The rules of what the public may see live here, not in the web adapter:
+- a private maker and everything made with it is invisible; an unlisted one is reachable by link but not listed;
+- a maker that is revoked or taken down, and every generation made with it, shows as a tombstone: its record
+  stays (so a link or a trace still explains what happened) but none of its images are shown or served;
+- a taken-down generation is a tombstone too;
+- a maker's training images are public (the policy) unless its server turned `publish_training_images` off;
+- a remake's input image is never public (it may be someone's photo).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import String, cast, func
+from sqlmodel import Session, select
+
+from bot.core.app import Core
+from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerImage, MakerStatus,
+                         SocialAccount, User, Visibility)
+
+GONE = (MakerStatus.revoked.value, MakerStatus.taken_down.value)
+# makers the public may see: trained or training, and the tombstones of withdrawn ones
+LISTED_STATUSES = (MakerStatus.ready.value, MakerStatus.training.value, *GONE)
+PER_PAGE = 24
+MAX_PAGE = 10_000
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass
+class SocialLink:
+    platform: str
+    handle: str
+    url: str
+
+
+@dataclass
+class ArtistView:
+    id: int
+    name: str
+    accounts: list[SocialLink] = field(default_factory=list)
+    makers: list[str] = field(default_factory=list)  # names of public makers that are not gone
+
+
+@dataclass
+class MakerCard:
+    maker: Maker
+    artist: ArtistView
+    gone: bool  # revoked or taken down: a tombstone
+    cover_blob: str  # "" when there is nothing to show
+
+
+@dataclass
+class MakerDetail:
+    card: MakerCard
+    samples: list[str]  # blobs: the maker's sample and recent visible generations
+    training_images: list[str]  # blobs, empty when gone or not published
+    training_published: bool
+    generation_count: int
+
+
+@dataclass
+class GenerationCard:
+    generation: Generation
+    maker: Maker
+    artist: ArtistView
+    gone: bool  # taken down, or its maker is gone
+    gone_reason: str  # "taken_down" | "maker_revoked" | "maker_taken_down" | ""
+    image_blobs: list[str]  # empty when gone
+
+    @property
+    def lock_until(self) -> datetime | None:
+        return aware(self.generation.undeletable_until)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def social_url(account: SocialAccount) -> str:
+    """The account's public profile; only http(s) links ever reach a page."""
+    url = account.profile_url.strip()
+    if url.startswith(("https://", "http://")):
+        return url
+    handle = account.handle.strip().lstrip("@")
+    if account.platform == "x":
+        return f"https://x.com/{handle}"
+    if account.platform == "bluesky":
+        return f"https://bsky.app/profile/{handle}"
+    if account.platform == "mastodon" and "@" in handle:
+        user, _, host = handle.partition("@")
+        return f"https://{host}/@{user}"
+    return ""
+
+
+def _clamp_page(page: int) -> int:
+    return min(max(page, 1), MAX_PAGE)
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+def _artists(s: Session, user_ids: set[int]) -> dict[int, ArtistView]:
+    if not user_ids:
+        return {}
+    users = s.exec(select(User).where(User.id.in_(user_ids))).all()
+    views = {u.id: ArtistView(id=u.id, name=u.display_name or f"artist {u.id}") for u in users}
+    accounts = s.exec(select(SocialAccount).where(SocialAccount.user_id.in_(user_ids),
+                                                  SocialAccount.verified_at.is_not(None))
+                      .order_by(SocialAccount.id)).all()
+    for account in accounts:
+        url = social_url(account)
+        if url:
+            views[account.user_id].accounts.append(SocialLink(account.platform, account.handle, url))
+    return views
+
+
+def _visible_maker(maker: Maker | None) -> bool:
+    return maker is not None and maker.visibility != Visibility.private.value and maker.status in LISTED_STATUSES
+
+
+def _generation_card(gen: Generation, maker: Maker, artist: ArtistView) -> GenerationCard:
+    reason = ""
+    if gen.taken_down:
+        reason = "taken_down"
+    elif maker.status == MakerStatus.revoked.value:
+        reason = "maker_revoked"
+    elif maker.status == MakerStatus.taken_down.value:
+        reason = "maker_taken_down"
+    return GenerationCard(generation=gen, maker=maker, artist=artist, gone=bool(reason), gone_reason=reason,
+                          image_blobs=[] if reason else list(gen.image_blobs))
+
+
+def _training_published(s: Session, maker: Maker) -> bool:
+    guild = s.get(GuildSettings, maker.guild_id) if maker.guild_id else None
+    return guild.publish_training_images if guild else True
+
+
+# makers -------------------------------------------------------------------------------------------------------
+
+
+async def makers_page(core: Core, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """Public makers, newest first; withdrawn ones come as tombstones."""
+    page = _clamp_page(page)
+
+    def query(s: Session) -> Page:
+        where = (Maker.visibility == Visibility.public.value, Maker.status.in_(LISTED_STATUSES))
+        total = s.exec(select(func.count()).select_from(Maker).where(*where)).one()
+        makers = s.exec(select(Maker).where(*where).order_by(Maker.created_at.desc(), Maker.id.desc())
+                        .offset((page - 1) * per_page).limit(per_page)).all()
+        artists = _artists(s, {m.owner_id for m in makers})
+        cards = [MakerCard(maker=m, artist=artists[m.owner_id], gone=m.status in GONE,
+                           cover_blob="" if m.status in GONE else _cover(s, m)) for m in makers]
+        return Page(cards, page, _pages(total, per_page), total)
+    return await core.db(query)
+
+
+def _cover(s: Session, maker: Maker) -> str:
+    if maker.sample_blob:
+        return maker.sample_blob
+    if _training_published(s, maker):
+        first = s.exec(select(MakerImage.blob).where(MakerImage.maker_id == maker.id).order_by(MakerImage.id)).first()
+        return first or ""
+    return ""
+
+
+async def maker_detail(core: Core, name: str, *, samples: int = 8) -> MakerDetail | None:
+    """None when there is no such maker for the public (unknown, private, or not yet public)."""
+    def query(s: Session) -> MakerDetail | None:
+        maker = s.exec(select(Maker).where(Maker.name == name.strip().lower())).first()
+        if not _visible_maker(maker):
+            return None
+        artist = _artists(s, {maker.owner_id})[maker.owner_id]
+        artist.makers = _public_maker_names(s, maker.owner_id)
+        gone = maker.status in GONE
+        published = _training_published(s, maker)
+        count = s.exec(select(func.count()).select_from(Generation).where(
+            Generation.maker_id == maker.id, Generation.status == JobStatus.done.value)).one()
+        card = MakerCard(maker=maker, artist=artist, gone=gone, cover_blob="" if gone else _cover(s, maker))
+        if gone:
+            return MakerDetail(card, [], [], published, count)
+        shown = [maker.sample_blob] if maker.sample_blob else []
+        recent = s.exec(select(Generation).where(Generation.maker_id == maker.id,
+                                                 Generation.status == JobStatus.done.value,
+                                                 Generation.taken_down.is_(False))
+                        .order_by(Generation.created_at.desc()).limit(samples)).all()
+        for gen in recent:
+            shown.extend(b for b in gen.image_blobs if b not in shown)
+        training = []
+        if published:
+            training = list(s.exec(select(MakerImage.blob).where(MakerImage.maker_id == maker.id)
+                                   .order_by(MakerImage.id)).all())
+        return MakerDetail(card, shown[:samples], training, published, count)
+    return await core.db(query)
+
+
+def _public_maker_names(s: Session, owner_id: int) -> list[str]:
+    return list(s.exec(select(Maker.name).where(Maker.owner_id == owner_id,
+                                                Maker.visibility == Visibility.public.value,
+                                                Maker.status.in_((MakerStatus.ready.value,
+                                                                  MakerStatus.training.value)))
+                       .order_by(Maker.name)).all())
+
+
+# artists ------------------------------------------------------------------------------------------------------
+
+
+async def artists_page(core: Core, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """People with at least one verified social account, by name."""
+    page = _clamp_page(page)
+
+    def query(s: Session) -> Page:
+        verified = select(SocialAccount.user_id).where(SocialAccount.verified_at.is_not(None))
+        where = (User.id.in_(verified), User.banned.is_(False))
+        total = s.exec(select(func.count()).select_from(User).where(*where)).one()
+        users = s.exec(select(User).where(*where).order_by(User.display_name, User.id)
+                       .offset((page - 1) * per_page).limit(per_page)).all()
+        views = _artists(s, {u.id for u in users})
+        for view in views.values():
+            view.makers = _public_maker_names(s, view.id)
+        return Page([views[u.id] for u in users], page, _pages(total, per_page), total)
+    return await core.db(query)
+
+
+# generations --------------------------------------------------------------------------------------------------
+
+
+async def generations_page(core: Core, *, kind: str | None = None, page: int = 1,
+                           per_page: int = PER_PAGE) -> Page:
+    """Finished generations of public makers, newest first; `kind` is "txt2img", "remake" or None for both."""
+    page = _clamp_page(page)
+
+    def query(s: Session) -> Page:
+        where = [Generation.status == JobStatus.done.value, Maker.visibility == Visibility.public.value,
+                 Maker.status.in_(LISTED_STATUSES)]
+        if kind is not None:
+            where.append(Generation.kind == GenerationKind(kind).value)
+        joined = select(Generation, Maker).join(Maker, Maker.id == Generation.maker_id).where(*where)
+        total = s.exec(select(func.count()).select_from(Generation).join(Maker, Maker.id == Generation.maker_id)
+                       .where(*where)).one()
+        rows = s.exec(joined.order_by(Generation.created_at.desc(), Generation.id.desc())
+                      .offset((page - 1) * per_page).limit(per_page)).all()
+        artists = _artists(s, {m.owner_id for _, m in rows})
+        return Page([_generation_card(g, m, artists[m.owner_id]) for g, m in rows], page,
+                    _pages(total, per_page), total)
+    return await core.db(query)
+
+
+async def generation_view(core: Core, generation_id: int) -> GenerationCard | None:
+    """One image page; None when the public may not see it at all (unknown, or its maker is private)."""
+    def query(s: Session) -> GenerationCard | None:
+        gen = s.get(Generation, generation_id)
+        if gen is None:
+            return None
+        maker = s.get(Maker, gen.maker_id)
+        if not _visible_maker(maker):
+            return None
+        artist = _artists(s, {maker.owner_id})[maker.owner_id]
+        return _generation_card(gen, maker, artist)
+    return await core.db(query)
+
+
+# blobs --------------------------------------------------------------------------------------------------------
+
+
+async def is_public_blob(core: Core, digest: str) -> bool:
+    """Whether the gallery may serve this blob: shown on some page that is not a tombstone.
+
+    LoRA files, checkpoints, remake inputs and anything withdrawn are never served."""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        return False
+    live = (Maker.visibility != Visibility.private.value, Maker.status.in_((MakerStatus.ready.value,
+                                                                          MakerStatus.training.value)))
+
+    def query(s: Session) -> bool:
+        if s.exec(select(Maker.id).where(Maker.sample_blob == digest, *live)).first():
+            return True
+        for maker in s.exec(select(Maker).join(MakerImage, MakerImage.maker_id == Maker.id)
+                            .where(MakerImage.blob == digest, *live)).all():
+            if _training_published(s, maker):
+                return True
+        # image_blobs is a JSON list; its text form holds the quoted digest (the digest is plain hex: no escaping)
+        hit = s.exec(select(Generation.id).join(Maker, Maker.id == Generation.maker_id).where(
+            cast(Generation.image_blobs, String).like(f'%"{digest}"%'), Generation.taken_down.is_(False),
+            Generation.status == JobStatus.done.value, *live)).first()
+        return hit is not None
+    return await core.db(query)

@@ -1,0 +1,233 @@
+"""Page strings of the web gallery in English and Japanese, and the choice of language for a request.
+
+The choice: `?lang=` (remembered in a cookie), then the cookie, then Accept-Language, then English."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+LOCALES = ("en", "ja")
+DEFAULT = "en"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "site.name": "mimic gallery",
+        "site.tagline": "Consent-first style models: every maker is trained only on its artist's own, verified art.",
+        "nav.home": "Home", "nav.makers": "Makers", "nav.generations": "Generations", "nav.remakes": "Remakes",
+        "nav.artists": "Artists", "nav.trace": "Trace an image", "nav.label": "Main",
+        "lang.switch": "日本語", "lang.switch_label": "Read this page in Japanese",
+        "skip": "Skip to content",
+        "home.latest": "Latest images", "home.makers": "Makers",
+        "makers.title": "Makers", "makers.empty": "No makers yet.",
+        "maker.by": "by {artist}", "maker.samples": "Samples", "maker.training": "Training images",
+        "maker.training_note": "Every image this maker was trained on, as our policy requires. Each was checked to "
+                               "have been posted on the artist's verified account.",
+        "maker.training_hidden": "The server this maker belongs to does not publish its training images.",
+        "maker.no_samples": "No samples yet.", "maker.generations": "{count} images made",
+        "maker.accounts": "Verified accounts", "maker.trigger": "Trigger word",
+        "maker.report": "Report this maker", "maker.see_images": "Images made with this maker",
+        "status.ready": "Ready", "status.training": "Training", "status.revoked": "Revoked",
+        "status.taken_down": "Taken down",
+        "usage.not_allowed": "Artist only", "usage.personal": "Personal use", "usage.commercial": "Commercial use",
+        "usage.label": "Usage scope",
+        "usage.help.not_allowed": "Only the artist may generate with this maker.",
+        "usage.help.personal": "Images may be used for personal, non-commercial purposes.",
+        "usage.help.commercial": "Images may be used commercially, with credit to the artist.",
+        "tomb.title": "Withdrawn",
+        "tomb.maker_revoked": "The artist revoked this maker. Its images are no longer shown.",
+        "tomb.maker_taken_down": "This maker was taken down by the moderators. Its images are no longer shown.",
+        "tomb.taken_down": "This image was taken down.",
+        "tomb.alt": "Withdrawn image",
+        "gens.title": "Generations", "remakes.title": "Remakes", "gens.empty": "Nothing here yet.",
+        "gen.title": "Image #{id}", "gen.alt": "Image made with {maker}, in the style of {artist}: {prompt}",
+        "gen.thumb_alt": "{maker} by {artist}: {prompt}",
+        "gen.credit": "Credit", "gen.credit_text": "Style of {artist}, maker {maker}",
+        "gen.prompt": "Prompt", "gen.time": "Made", "gen.trace": "Trace id", "gen.kind": "Kind",
+        "gen.kind.txt2img": "Generation", "gen.kind.remake": "Remake",
+        "gen.lock": "Deletion lock",
+        "gen.locked_until": "The requester cannot delete this image until {until}.",
+        "gen.lock_over": "The 48-hour lock ended on {until}.",
+        "gen.no_lock": "No lock recorded.",
+        "gen.pending": "This image is still being made.", "gen.failed": "This generation did not finish.",
+        "gen.view": "Open image #{id}", "gen.full": "Full size",
+        "report.title": "Report", "report.reason": "What is wrong?",
+        "report.reason_help": "Tell the moderators what you noticed (for example: someone else's art, "
+                              "hurtful content). Up to 1000 characters.",
+        "report.submit": "Send report",
+        "report.thanks": "Thank you. Your report is in the moderators' review queue.",
+        "artists.title": "Artists", "artists.empty": "No verified artists yet.",
+        "artists.makers": "Makers", "artists.no_makers": "No public makers.",
+        "trace.title": "Trace an image",
+        "trace.intro": "Upload a copy of an image to learn whether it was made here, and with which maker. "
+                       "The invisible watermark survives resizing and most re-compression.",
+        "trace.file": "Image file", "trace.file_help": "PNG, JPEG, WebP, GIF, BMP or TIFF, up to {limit}.",
+        "trace.submit": "Trace",
+        "trace.found": "This image was made here.", "trace.found_gone": "This image was made here; it has "
+                                                                         "since been withdrawn.",
+        "trace.not_found": "No mimic watermark was found in this image. It was probably not made here, or it "
+                           "was altered too much to tell.",
+        "trace.unknown_id": "A mimic watermark was found (trace id {trace_id}), but no image with that id is "
+                            "public here.",
+        "trace.open": "Open its page",
+        "error.too_big": "That file is too large: the limit is {limit}.",
+        "error.no_file": "Please choose an image file.",
+        "error.rate": "Too many requests from your address. Please wait a minute and try again.",
+        "error.csrf": "This form has expired or did not come from this site. Please reload the page and try "
+                      "again.",
+        "error.404.title": "Not found", "error.404.body": "There is nothing at this address.",
+        "error.500.title": "Something went wrong",
+        "error.500.body": "The page could not be shown. Please try again later.",
+        "error.generic.title": "Request refused", "error.back": "Back to the gallery",
+        "page.prev": "Previous", "page.next": "Next", "page.of": "Page {page} of {pages}",
+        "page.label": "Pages",
+        "refusal.report.no_reason": "Please say what is wrong.",
+        "refusal.report.bad_target": "That cannot be reported.",
+        "refusal.report.target_missing": "That item no longer exists.",
+        "refusal.image.rejected": "That file could not be read as an image: {reason}.",
+        "refusal.generic": "The request could not be completed.",
+        "footer": "Images made here carry a visible credit and an invisible trace id.",
+    },
+    "ja": {
+        "site.name": "mimic ギャラリー",
+        "site.tagline": "同意にもとづくスタイルモデル：各メーカーは、本人確認済みの作者自身の作品だけで学習しています。",
+        "nav.home": "ホーム", "nav.makers": "メーカー", "nav.generations": "生成画像", "nav.remakes": "リメイク",
+        "nav.artists": "作者", "nav.trace": "画像を照会", "nav.label": "メイン",
+        "lang.switch": "English", "lang.switch_label": "このページを英語で表示",
+        "skip": "本文へ移動",
+        "home.latest": "最新の画像", "home.makers": "メーカー",
+        "makers.title": "メーカー", "makers.empty": "メーカーはまだありません。",
+        "maker.by": "作者：{artist}", "maker.samples": "サンプル", "maker.training": "学習画像",
+        "maker.training_note": "規約にもとづき、このメーカーの学習に使われた画像をすべて公開しています。"
+                               "どの画像も作者の確認済みアカウントに投稿されたものであることを確認済みです。",
+        "maker.training_hidden": "このメーカーが属するサーバーは学習画像を公開していません。",
+        "maker.no_samples": "サンプルはまだありません。", "maker.generations": "生成画像 {count} 件",
+        "maker.accounts": "確認済みアカウント", "maker.trigger": "トリガーワード",
+        "maker.report": "このメーカーを通報", "maker.see_images": "このメーカーで作られた画像",
+        "status.ready": "公開中", "status.training": "学習中", "status.revoked": "取り下げ済み",
+        "status.taken_down": "削除済み",
+        "usage.not_allowed": "作者のみ", "usage.personal": "個人利用可", "usage.commercial": "商用利用可",
+        "usage.label": "利用範囲",
+        "usage.help.not_allowed": "このメーカーで生成できるのは作者本人だけです。",
+        "usage.help.personal": "個人的・非商用の目的で利用できます。",
+        "usage.help.commercial": "作者のクレジットを表示すれば商用利用できます。",
+        "tomb.title": "取り下げ済み",
+        "tomb.maker_revoked": "作者がこのメーカーを取り下げました。画像は表示されません。",
+        "tomb.maker_taken_down": "このメーカーはモデレーターにより削除されました。画像は表示されません。",
+        "tomb.taken_down": "この画像は削除されました。",
+        "tomb.alt": "取り下げられた画像",
+        "gens.title": "生成画像", "remakes.title": "リメイク", "gens.empty": "まだ何もありません。",
+        "gen.title": "画像 #{id}", "gen.alt": "{maker}（{artist} のスタイル）で作られた画像：{prompt}",
+        "gen.thumb_alt": "{artist} の {maker}：{prompt}",
+        "gen.credit": "クレジット", "gen.credit_text": "{artist} のスタイル、メーカー {maker}",
+        "gen.prompt": "プロンプト", "gen.time": "作成日時", "gen.trace": "トレースID", "gen.kind": "種類",
+        "gen.kind.txt2img": "生成", "gen.kind.remake": "リメイク",
+        "gen.lock": "削除ロック",
+        "gen.locked_until": "依頼者は {until} までこの画像を削除できません。",
+        "gen.lock_over": "48時間のロックは {until} に終了しました。",
+        "gen.no_lock": "ロックの記録はありません。",
+        "gen.pending": "この画像はまだ生成中です。", "gen.failed": "この生成は完了しませんでした。",
+        "gen.view": "画像 #{id} を開く", "gen.full": "原寸で表示",
+        "report.title": "通報", "report.reason": "どのような問題がありますか？",
+        "report.reason_help": "気づいたことをモデレーターにお知らせください（例：他人の作品、人を傷つける内容）。"
+                              "1000文字まで。",
+        "report.submit": "通報する",
+        "report.thanks": "ありがとうございます。通報はモデレーターの確認待ちに追加されました。",
+        "artists.title": "作者", "artists.empty": "確認済みの作者はまだいません。",
+        "artists.makers": "メーカー", "artists.no_makers": "公開中のメーカーはありません。",
+        "trace.title": "画像を照会",
+        "trace.intro": "画像をアップロードすると、ここで作られたものかどうか、どのメーカーで作られたかがわかります。"
+                       "見えない透かしは縮小や再圧縮にもほぼ耐えます。",
+        "trace.file": "画像ファイル", "trace.file_help": "PNG・JPEG・WebP・GIF・BMP・TIFF、{limit} まで。",
+        "trace.submit": "照会する",
+        "trace.found": "この画像はここで作られました。",
+        "trace.found_gone": "この画像はここで作られましたが、現在は取り下げられています。",
+        "trace.not_found": "この画像から mimic の透かしは見つかりませんでした。ここで作られたものではないか、"
+                           "判別できないほど加工されています。",
+        "trace.unknown_id": "mimic の透かし（トレースID {trace_id}）が見つかりましたが、該当する公開画像はありません。",
+        "trace.open": "ページを開く",
+        "error.too_big": "ファイルが大きすぎます。上限は {limit} です。",
+        "error.no_file": "画像ファイルを選んでください。",
+        "error.rate": "このアドレスからのリクエストが多すぎます。1分ほど待ってからもう一度お試しください。",
+        "error.csrf": "このフォームは期限切れか、このサイトから送信されたものではありません。"
+                      "ページを再読み込みしてもう一度お試しください。",
+        "error.404.title": "見つかりません", "error.404.body": "このアドレスには何もありません。",
+        "error.500.title": "問題が発生しました",
+        "error.500.body": "ページを表示できませんでした。しばらくしてからもう一度お試しください。",
+        "error.generic.title": "リクエストを処理できません", "error.back": "ギャラリーに戻る",
+        "page.prev": "前へ", "page.next": "次へ", "page.of": "{page} / {pages} ページ",
+        "page.label": "ページ",
+        "refusal.report.no_reason": "問題の内容を入力してください。",
+        "refusal.report.bad_target": "これは通報できません。",
+        "refusal.report.target_missing": "対象はすでに存在しません。",
+        "refusal.image.rejected": "このファイルは画像として読み込めませんでした：{reason}。",
+        "refusal.generic": "リクエストを完了できませんでした。",
+        "footer": "ここで作られた画像には、見えるクレジットと見えないトレースIDが入っています。",
+    },
+}
+
+
+def text(locale: str, key: str, **params) -> str:
+    table = STRINGS.get(locale, STRINGS[DEFAULT])
+    template = table.get(key) or STRINGS[DEFAULT].get(key) or key
+    return template.format(**params) if params else template
+
+
+def pick_locale(query_lang: str | None, cookie_lang: str | None, accept_language: str) -> str:
+    for choice in (query_lang, cookie_lang):
+        if choice in LOCALES:
+            return choice
+    return negotiate(accept_language)
+
+
+def negotiate(accept_language: str) -> str:
+    """Best of our locales for an Accept-Language header (q-values honoured, regions ignored)."""
+    best, best_q = DEFAULT, 0.0
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        base = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        q -= position * 1e-3  # earlier wins a tie
+        if base in LOCALES and q > best_q:
+            best, best_q = base, q
+    return best
+
+
+def refusal_text(locale: str, key: str, params: dict) -> str:
+    """A use case's Refusal, in words: the bot's shared catalogue when it knows the key, else ours."""
+    try:
+        from bot.i18n import t  # written alongside the Discord adapter; the gallery works without it
+    except ImportError:
+        t = None
+    ours = f"refusal.{key}"
+    if ours in STRINGS[DEFAULT]:
+        return text(locale, ours, **params)
+    if t is not None:
+        try:
+            said = t(key, locale, **params)
+            if said and said != key:
+                return said
+        except (KeyError, IndexError, ValueError):
+            pass
+    return text(locale, "refusal.generic")
+
+
+def format_time(value: datetime | None, locale: str) -> str:
+    if value is None:
+        return ""
+    value = iso_time(value)
+    if locale == "ja":
+        return value.strftime("%Y年%m月%d日 %H:%M UTC")
+    return value.strftime("%d %b %Y, %H:%M UTC")
+
+
+def iso_time(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything we store is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def format_bytes(size: int, locale: str) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"

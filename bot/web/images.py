@@ -1,0 +1,63 @@
+"""Image bytes for the gallery: originals straight from the blob store, thumbnails made once and kept in memory."""
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+
+from PIL import Image
+
+THUMB_SIDE = 360
+_SNIFF = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
+          (b"BM", "image/bmp"))
+
+
+def content_type(data: bytes) -> str | None:
+    """The image type by magic bytes; None for anything we would not send as an image."""
+    for magic, kind in _SNIFF:
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def make_thumbnail(data: bytes, side: int = THUMB_SIDE, max_pixels: int = 40_000_000) -> bytes:
+    """A WebP no larger than side x side. Blobs were checked on the way in; the pixel cap is a second fence."""
+    with Image.open(io.BytesIO(data)) as img:
+        if img.width * img.height > max_pixels:
+            raise ValueError("image too large to thumbnail")
+        img.draft("RGB", (side, side))
+        img = img.convert("RGB")
+        img.thumbnail((side, side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        img.save(out, "WEBP", quality=80, method=4)
+        return out.getvalue()
+
+
+class ThumbnailCache:
+    """Least-recently-used thumbnails up to `max_bytes` in total: one process's memory, rebuilt on restart."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+
+    def get(self, digest: str) -> bytes | None:
+        data = self._items.get(digest)
+        if data is not None:
+            self._items.move_to_end(digest)
+        return data
+
+    def put(self, digest: str, data: bytes) -> None:
+        if digest in self._items or len(data) > self.max_bytes:
+            return
+        self._items[digest] = data
+        self._size += len(data)
+        while self._size > self.max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self._size -= len(dropped)
+
+    def discard(self, digest: str) -> None:
+        data = self._items.pop(digest, None)
+        if data is not None:
+            self._size -= len(data)
