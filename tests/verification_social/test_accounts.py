@@ -198,3 +198,33 @@ async def test_portfolio_of_a_linked_account_is_read_by_stable_id(ctx, fake, pro
     portfolio = await fetch_portfolio(providers["x"], account, social_settings)
 
     assert sorted(p.post_url.rsplit("/", 1)[-1] for p in portfolio) == sorted(p.id for p in alice.posts)
+
+
+async def test_linking_works_the_same_on_postgresql(pg_url, fake, providers, social_settings):
+    from sqlmodel import SQLModel
+
+    from data.db import Database
+    from data.models import User
+
+    db = Database(pg_url)
+    SQLModel.metadata.create_all(db.engine)
+    try:
+        with db.session() as session:
+            rows = [User(discord_id=2000 + n) for n in range(2)]
+            session.add_all(rows)
+            session.commit()
+            first_user, second_user = rows[0].id, rows[1].id
+        alice = fake.add_account("bluesky", "alice.bsky.social")
+        for user in (first_user, second_user):
+            challenge = await asyncio.to_thread(start_challenge, db, social_settings, user, "bluesky", "alice")
+            alice.bio = challenge.code
+            if user == first_user:
+                result = await check_challenge(db, social_settings, providers["bluesky"], user)
+                assert result.social_account.account_id == alice.uid
+            else:
+                with pytest.raises(AlreadyLinked):
+                    await check_challenge(db, social_settings, providers["bluesky"], user)
+        with db.session() as session:
+            assert [link.user_id for link in session.exec(select(SocialAccount))] == [first_user]
+    finally:
+        db.dispose()
