@@ -161,7 +161,7 @@ class Callback:
 class InteractionHandle:
     """An injected interaction; await what the bot does with it."""
 
-    def __init__(self, *, id: int, token: str, payload: dict, sent_at: float, signal: Signal) -> None:
+    def __init__(self, *, id: int, token: str, payload: dict, sent_at: float) -> None:
         self.id = id
         self.token = token
         self.payload = payload
@@ -172,7 +172,7 @@ class InteractionHandle:
         self.original: FakeMessage | None = None
         self.modal: dict | None = None  # data of a MODAL callback
         self.autocomplete: list[dict] | None = None  # choices of an AUTOCOMPLETE_RESULT callback
-        self._signal = signal
+        self.signal = Signal()  # its own, so that many waiting tests don't wake each other
 
     @property
     def acknowledged(self) -> bool:
@@ -189,7 +189,7 @@ class InteractionHandle:
 
     async def wait_callback(self, timeout: float = 5.0) -> Callback:
         """The first callback the bot sent (accepted or refused)."""
-        return await self._signal.wait_for(
+        return await self.signal.wait_for(
             lambda: self.callbacks[0] if self.callbacks else None, timeout, f"callback for interaction {self.id}"
         )
 
@@ -201,7 +201,7 @@ class InteractionHandle:
         def check() -> FakeMessage | None:
             return next((m for m in self.followups if predicate is None or predicate(m)), None)
 
-        return await self._signal.wait_for(check, timeout, f"follow-up for interaction {self.id}")
+        return await self.signal.wait_for(check, timeout, f"follow-up for interaction {self.id}")
 
     async def wait_response(
         self, timeout: float = 5.0, predicate: Callable[[FakeMessage], bool] | None = None
@@ -216,7 +216,7 @@ class InteractionHandle:
                 None,
             )
 
-        return await self._signal.wait_for(check, timeout, f"response to interaction {self.id}")
+        return await self.signal.wait_for(check, timeout, f"response to interaction {self.id}")
 
     async def wait_modal(self, timeout: float = 5.0) -> dict:
-        return await self._signal.wait_for(lambda: self.modal, timeout, f"modal for interaction {self.id}")
+        return await self.signal.wait_for(lambda: self.modal, timeout, f"modal for interaction {self.id}")

@@ -61,6 +61,7 @@ def invalid_form(field_name: str, code: str, message: str) -> DiscordError:
 
 FAKE = web.AppKey("fake", object)
 RECORD = web.RequestKey("record", RecordedRequest)
+TOUCHED = web.RequestKey("touched", InteractionHandle)  # the interaction whose waiters to wake
 
 
 def fake_of(request: web.Request) -> FakeDiscord:
@@ -225,7 +226,6 @@ async def put_commands(request: web.Request) -> web.Response:
     previous = fake.commands.get(guild_id, [])
     fake.commands[guild_id] = [_stamp_command(fake, c, guild_id, previous) for c in body]
     fake.sync_count += 1
-    fake.signal.bump()
     return _reply(request, 200, fake.commands[guild_id])
 
 
@@ -235,7 +235,6 @@ async def post_command(request: web.Request) -> web.Response:
     previous = fake.commands.get(guild_id, [])
     stamped = _stamp_command(fake, body_json(request), guild_id, previous)
     fake.commands[guild_id] = [c for c in previous if c["id"] != stamped["id"]] + [stamped]
-    fake.signal.bump()
     return _reply(request, 200, stamped)
 
 
@@ -247,6 +246,7 @@ async def interaction_callback(request: web.Request) -> web.Response:
     handle = fake.interactions.get(int(request.match_info["webhook_id"]))
     if handle is None or handle.token != request.match_info["webhook_token"]:
         raise unknown("interaction", 10062)
+    request[TOUCHED] = handle
     body = body_json(request)
     kind, data = int(body.get("type", 0)), body.get("data") or {}
     latency = time.perf_counter() - handle.sent_perf
@@ -261,11 +261,9 @@ async def interaction_callback(request: web.Request) -> web.Response:
             raise invalid_form("type", "BASE_TYPE_CHOICES", f"Value must be one of known callback types, not {kind}.")
     except DiscordError as exc:
         handle.callbacks.append(Callback(kind, data, record.files, exc.status, exc.code, latency))
-        fake.signal.bump()
         raise
     handle.callbacks.append(Callback(kind, data, record.files, 200, None, latency))
     message = _apply_callback(fake, handle, kind, data, record.files)
-    fake.signal.bump()
     if request.query.get("with_response") not in ("1", "true", "True"):
         return _reply(request, 204)
     response: dict[str, Any] = {
@@ -314,6 +312,7 @@ def _interaction_for_token(request: web.Request) -> InteractionHandle:
         raise DiscordError(401, 50027, "Invalid Webhook Token")
     if not handle.acknowledged:
         raise unknown("Webhook", 10015)
+    request[TOUCHED] = handle
     return handle
 
 
@@ -339,7 +338,6 @@ async def webhook_execute(request: web.Request) -> web.Response:
     else:
         message = fake.create_message(handle.channel_id, body, files, source="interaction", interaction=handle)
     handle.followups.append(message)
-    fake.signal.bump()
     if request.query.get("wait") in ("true", "1", "True"):
         return _reply(request, 200, message.payload)
     return _reply(request, 204)
@@ -358,7 +356,6 @@ async def webhook_edit_message(request: web.Request) -> web.Response:
     check_message_body(body, files, fake.size_limit_for(handle), editing=True)
     flags = int(body.get("flags", message.flags & ~LOADING)) | (message.flags & EPHEMERAL)
     fake.edit_message(message, body | {"flags": flags & ~LOADING}, files)
-    fake.signal.bump()
     return _reply(request, 200, message.payload)
 
 
@@ -366,7 +363,6 @@ async def webhook_delete_message(request: web.Request) -> web.Response:
     handle = _interaction_for_token(request)
     message = _webhook_message(request, handle)
     message.deleted = True
-    fake_of(request).signal.bump()
     return _reply(request, 204)
 
 
@@ -398,7 +394,6 @@ async def create_message(request: web.Request) -> web.Response:
     body, files = body_json(request), record_of(request).files
     check_message_body(body, files, fake.upload_limit_bytes)
     message = fake.create_message(channel.id, body, files, source="bot")
-    fake.signal.bump()
     return _reply(request, 200, message.payload)
 
 
@@ -421,14 +416,12 @@ async def edit_message(request: web.Request) -> web.Response:
     body, files = body_json(request), record_of(request).files
     check_message_body(body, files, fake.upload_limit_bytes, editing=True)
     fake.edit_message(message, body, files)
-    fake.signal.bump()
     return _reply(request, 200, message.payload)
 
 
 async def delete_message(request: web.Request) -> web.Response:
     message = _channel_message(request)
     message.deleted = True
-    fake_of(request).signal.bump()
     return _reply(request, 204)
 
 
@@ -640,6 +633,8 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
         response = discord_json(record.response, status=exc.status)
     response.headers.update(ratelimit_headers(route_key, fake.rate_limit, remaining, reset_after or fake.rate_window_s))
     fake.signal.bump()
+    if TOUCHED in request:
+        request[TOUCHED].signal.bump()
     return response
 
 

@@ -436,7 +436,7 @@ class FakeDiscord:
 
     async def _send_interaction(self, interaction_id: int, token: str, payload: dict) -> InteractionHandle:
         handle = InteractionHandle(
-            id=interaction_id, token=token, payload=payload, sent_at=self.clock.now(), signal=self.signal
+            id=interaction_id, token=token, payload=payload, sent_at=self.clock.now()
         )
         self.interactions[interaction_id] = handle
         self.interactions_by_token[token] = handle
