@@ -1,0 +1,128 @@
+"""The Discord client: a discord.py Bot (or AutoShardedBot) holding the Core, the cogs and the results poster.
+
+Only the `guilds` intent is needed: slash commands and buttons arrive as interactions, and the guild cache
+gives channels and roles. DISCORD_API_BASE and DISCORD_GATEWAY_URL point discord.py at a REST proxy and a
+gateway proxy (or the test harness); discord.py keeps both as class attributes, so they apply to the whole
+process, which runs one bot."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+import yarl
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.core import Core
+from bot.discord.errors import report_error
+from bot.discord.localisation import MimicTranslator
+from data.context import AppContext
+from data.settings import ConfigError, Settings
+
+log = logging.getLogger("mimic.discord")
+
+DISCORD_API_BASE = "https://discord.com/api/v10"
+
+
+def point_at(settings: Settings) -> None:
+    """Send discord.py's REST calls and gateway connection where the settings say."""
+    base = settings.discord_api_base.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise ConfigError("DISCORD_API_BASE must be an http(s) URL like https://discord.com/api/v10")
+    Route.BASE = base
+    if settings.discord_gateway_url:
+        if not settings.discord_gateway_url.startswith(("ws://", "wss://")):
+            raise ConfigError("DISCORD_GATEWAY_URL must be a ws(s):// URL")
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+async def add_features(bot: commands.Bot) -> None:
+    """Every cog, and the persistent button classes (so buttons of old messages keep working)."""
+    from bot.discord.gallery import Gallery, GalleryButton
+    from bot.discord.generate import Generate
+    from bot.discord.makers import Makers
+    from bot.discord.moderation import Moderation
+    from bot.discord.results import ResultButton
+    from bot.discord.server_settings import ServerSettings
+    from bot.discord.verify import Verify
+
+    for cog in (Verify, Makers, Generate, Gallery, Moderation, ServerSettings):
+        await bot.add_cog(cog(bot))
+    bot.add_dynamic_items(ResultButton, GalleryButton)
+    await bot.tree.set_translator(MimicTranslator())
+
+
+class MimicMixin:
+    """What both bot flavours share; `core` is None only when the tree is built offline."""
+
+    core: Core | None
+    sync_commands: bool
+
+    def _mimic_init(self, core: Core | None, sync_commands: bool) -> None:
+        from bot.discord.poster import ResultsPoster
+
+        self.core = core
+        self.sync_commands = sync_commands
+        self.poster = ResultsPoster(self)  # type: ignore[arg-type]
+        self.tree.on_error = self._on_app_command_error  # type: ignore[attr-defined]
+
+    async def setup_hook(self) -> None:
+        await add_features(self)  # type: ignore[arg-type]
+        if self.sync_commands:
+            await self.tree.sync()  # type: ignore[attr-defined]
+        if self.core is not None:
+            self.poster.start()
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        if self.core is not None:
+            point_at(self.core.settings)
+        await super().start(token, reconnect=reconnect)  # type: ignore[misc]
+
+    async def close(self) -> None:
+        await self.poster.stop()
+        await super().close()  # type: ignore[misc]
+
+    async def _on_app_command_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_error(interaction, error, self.core.settings if self.core else Settings(_env_file=None))
+
+
+class MimicBot(MimicMixin, commands.Bot):
+    def __init__(self, core: Core | None, *, sync_commands: bool = True):
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        self._mimic_init(core, sync_commands)
+
+
+class MimicShardedBot(MimicMixin, commands.AutoShardedBot):
+    def __init__(self, core: Core | None, *, sync_commands: bool = True):
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        self._mimic_init(core, sync_commands)
+
+
+def build_bot(core: Core | None, *, sharded: bool = False, sync_commands: bool = True) -> commands.Bot:
+    cls = MimicShardedBot if sharded else MimicBot
+    return cls(core, sync_commands=sync_commands)
+
+
+async def run_bot(app: AppContext) -> None:
+    """Run the bot until cancelled (the runner cancels it on SIGINT/SIGTERM)."""
+    settings = app.settings
+    if settings.discord_token is None:
+        raise ConfigError("DISCORD_TOKEN is not set")
+    core = Core.create(app)
+    bot = build_bot(core, sharded=settings.discord_sharded)
+    try:
+        await bot.start(settings.discord_token.get_secret_value())
+    except discord.LoginFailure:
+        raise ConfigError("DISCORD_TOKEN was refused by Discord") from None
+    finally:
+        if not bot.is_closed():
+            await asyncio.shield(bot.close())
+        await core.aclose()

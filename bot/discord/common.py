@@ -1,0 +1,113 @@
+"""What every cog needs: who is asking (an Actor), in which language, and how to answer."""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.core import Actor, Core, Refusal
+from bot.i18n import t
+
+if TYPE_CHECKING:
+    from bot.discord.client import MimicBot
+
+MESSAGE_LINK = re.compile(r"discord(?:app)?\.com/channels/(?:\d+|@me)/(\d+)/(\d+)")
+
+
+def locale_of(interaction: discord.Interaction) -> str:
+    return str(interaction.locale.value if interaction.locale else "en")
+
+
+def guild_locale(guild: discord.Guild | None) -> str:
+    return str(guild.preferred_locale.value) if guild is not None and guild.preferred_locale else "en"
+
+
+def core_of(interaction: discord.Interaction) -> Core:
+    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    return bot.core
+
+
+async def is_moderator(core: Core, interaction: discord.Interaction) -> bool:
+    """Manage Server (or Administrator), or the configured moderator role (by name or this server's role id)."""
+    member = interaction.user
+    if interaction.guild_id is None or not isinstance(member, discord.Member):
+        return False
+    if interaction.permissions.manage_guild or interaction.permissions.administrator:
+        return True
+    role_ids = set(member._roles)  # ids straight from the interaction payload, cached guild or not
+    names = {role.name for role in member.roles}
+    if core.settings.moderator_role and core.settings.moderator_role in names:
+        return True
+    from bot.core.moderation import guild_settings
+
+    configured = (await guild_settings(core, interaction.guild_id)).moderator_role_id
+    return configured is not None and configured in role_ids
+
+
+async def actor_for(interaction: discord.Interaction) -> Actor:
+    core = core_of(interaction)
+    user = interaction.user
+    row = await core.user_for_discord(user.id, user.display_name, locale_of(interaction))
+    return Actor(user_id=row.id, is_moderator=await is_moderator(core, interaction),
+                 guild_id=interaction.guild_id, channel_id=interaction.channel_id, locale=locale_of(interaction))
+
+
+async def defer(interaction: discord.Interaction) -> None:
+    """Acknowledge at once (Discord's 3-second rule); the answer comes as an edit of the "thinking" message."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+async def answer(interaction: discord.Interaction, content: str | None = None, *, embed: discord.Embed | None = None,
+                 view: discord.ui.View | None = None, files: list[discord.File] | None = None) -> None:
+    """The user's private answer: a message if nothing was sent yet, else an edit of the deferred one."""
+    kwargs: dict = {"content": content, "embed": embed}
+    if view is not None:
+        kwargs["view"] = view
+    if not interaction.response.is_done():
+        await interaction.response.send_message(ephemeral=True, files=files or [], **kwargs)
+    elif files:
+        await interaction.followup.send(ephemeral=True, files=files, **{k: v for k, v in kwargs.items() if v})
+    else:
+        await interaction.edit_original_response(**kwargs)
+
+
+def say(interaction: discord.Interaction, key: str, **params) -> str:
+    return t(key, locale_of(interaction), **params)
+
+
+def mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}"
+
+
+async def read_attachment(core: Core, interaction: discord.Interaction, attachment: discord.Attachment) -> bytes:
+    """An attachment's bytes, refused politely when it is not an image or over the size limits."""
+    limit = min(core.settings.max_upload_bytes, interaction.filesize_limit or core.settings.max_upload_bytes)
+    if attachment.size > limit:
+        raise Refusal("upload.too_big", filename=attachment.filename, size_mb=mb(attachment.size), limit_mb=mb(limit))
+    if attachment.content_type and not attachment.content_type.startswith("image/"):
+        raise Refusal("upload.not_image", filename=attachment.filename)
+    try:
+        data = await attachment.read()
+    except (discord.HTTPException, discord.NotFound):
+        raise Refusal("upload.failed", filename=attachment.filename) from None
+    if len(data) > limit:
+        raise Refusal("upload.too_big", filename=attachment.filename, size_mb=mb(len(data)), limit_mb=mb(limit))
+    return data
+
+
+async def generation_for_reference(core: Core, reference: str) -> int | None:
+    """A result number ("42", "#42") or a link to its gallery message -> the generation id; None otherwise."""
+    from sqlmodel import select
+
+    from data.models import Generation
+
+    text = reference.strip()
+    if text.lstrip("#").isdigit():
+        return int(text.lstrip("#"))
+    link = MESSAGE_LINK.search(text)
+    if link is None:
+        return None
+    message_id = int(link.group(2))
+    return await core.db(lambda s: s.exec(select(Generation.id).where(Generation.message_id == message_id)).first())

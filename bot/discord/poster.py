@@ -1,0 +1,300 @@
+"""The results poster: turns worker events into Discord messages.
+
+Final results and "maker ready" announcements are posted with the bot token in the server's gallery channel
+(the 15-minute interaction token may be long gone when a job finishes). The requester's private "thinking"
+message is edited with progress while its token lives, at most once every 3 seconds. Events are only
+notifications: at start-up, and after each reconnection to Redis, results that finished without being
+posted are posted from the database."""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from sqlmodel import select
+
+from bot.core.makers import training_images
+from bot.core.moderation import guild_settings
+from bot.discord.common import guild_locale
+from bot.discord.results import ResultCard, artist_credit, chunks, image_extension, result_embed, result_files, result_view
+from bot.i18n import t
+from data.models import Generation, JobStatus, Maker, MakerStatus, User, Visibility
+from data.settings import redact
+
+if TYPE_CHECKING:
+    from bot.discord.client import MimicBot
+
+log = logging.getLogger("mimic.discord.poster")
+
+PROGRESS_EVERY_S = 3.0
+TOKEN_LIFE_S = 15 * 60 - 30  # stop editing a little before Discord's 15 minutes
+CATCH_UP_WINDOW = timedelta(days=1)
+
+
+@dataclass
+class Tracked:
+    """A requester's deferred interaction, kept to edit its message while the token lives."""
+
+    interaction: discord.Interaction
+    received: float
+    last_edit: float = 0.0
+
+    def alive(self) -> bool:
+        return time.monotonic() - self.received < TOKEN_LIFE_S and not self.interaction.is_expired()
+
+
+class ResultsPoster:
+    def __init__(self, bot: MimicBot):
+        self.bot = bot
+        self.ready = asyncio.Event()  # set once the Redis subscription is live
+        self._tracked: dict[tuple[str, int], Tracked] = {}
+        self._posting: set[int] = set()
+        self._posted: dict[int, asyncio.Future] = {}  # generation id -> its gallery message, once stored
+        self._probe = f"poster-{uuid.uuid4().hex}"
+        self._task: asyncio.Task | None = None
+
+    @property
+    def core(self):
+        return self.bot.core
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="mimic-results-poster")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis hiccup: reconnect after a pause, never die
+                self.ready.clear()
+                log.warning("event listener stopped (%s); reconnecting", redact(str(exc), self.core.settings))
+                await asyncio.sleep(1.0)
+
+    async def _listen(self) -> None:
+        events = self.core.app.events
+        prober = asyncio.create_task(self._probe_until_ready())
+        try:
+            async for event in events.listen():
+                if event.get("type") == "bot.probe":
+                    if event.get("nonce") == self._probe and not self.ready.is_set():
+                        self.ready.set()
+                        asyncio.create_task(self._catch_up())
+                    continue
+                try:
+                    await self.handle(event)
+                except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
+                    log.exception("handling %s failed: %s", event.get("type"), redact(str(exc), self.core.settings))
+        finally:
+            prober.cancel()
+
+    async def _probe_until_ready(self) -> None:
+        """Publish a probe until our own subscription hears it: then no later event can be missed."""
+        while not self.ready.is_set():
+            await self.core.app.events.publish("bot.probe", nonce=self._probe)
+            await asyncio.sleep(0.05)
+
+    async def _catch_up(self) -> None:
+        since = self.core.clock() - CATCH_UP_WINDOW
+        ids = await self.core.db(lambda s: list(s.exec(select(Generation.id).where(
+            Generation.status == JobStatus.done.value, Generation.message_id.is_(None),
+            Generation.taken_down.is_(False), Generation.finished_at >= since)).all()))
+        for generation_id in ids:
+            await self.post_generation(generation_id)
+
+    # --- tracking requesters ----------------------------------------------------------------------------
+    def track_generation(self, generation_id: int, interaction: discord.Interaction) -> None:
+        self._tracked[("generation", generation_id)] = Tracked(interaction, time.monotonic())
+
+    def track_maker(self, maker_id: int, interaction: discord.Interaction) -> None:
+        self._tracked[("maker", maker_id)] = Tracked(interaction, time.monotonic())
+
+    async def _tell(self, kind: str, row_id: int, text: str, *, progress: bool = False, final: bool = False) -> None:
+        tracked = self._tracked.get((kind, row_id))
+        if tracked is None:
+            return
+        if not tracked.alive():
+            self._tracked.pop((kind, row_id), None)
+            return
+        now = time.monotonic()
+        if progress and now - tracked.last_edit < PROGRESS_EVERY_S:
+            return
+        tracked.last_edit = now
+        if final:
+            self._tracked.pop((kind, row_id), None)
+        try:
+            await tracked.interaction.edit_original_response(content=text)
+        except discord.HTTPException as exc:  # expired or deleted: the public post is what matters
+            log.info("progress edit skipped: %s", exc.status)
+            self._tracked.pop((kind, row_id), None)
+
+    def _locale_for(self, kind: str, row_id: int) -> str:
+        tracked = self._tracked.get((kind, row_id))
+        return str(tracked.interaction.locale.value) if tracked else "en"
+
+    # --- events -----------------------------------------------------------------------------------------
+    async def handle(self, event: dict) -> None:
+        kind, row_id = event.get("type", ""), int(event.get("id") or 0)
+        maker_id = int(event.get("maker_id") or 0)
+        if kind == "generation.done":
+            await self.post_generation(row_id)
+        elif kind == "generation.started":
+            name = await self._maker_name(maker_id)
+            await self._tell("generation", row_id, t("generate.running", self._locale_for("generation", row_id),
+                                                     name=name), progress=True)
+        elif kind == "generation.failed":
+            await self._tell("generation", row_id, t("generate.failed", self._locale_for("generation", row_id),
+                                                     id=row_id), final=True)
+        elif kind == "generation.cancelled":
+            gen = await self.core.db(lambda s: s.get(Generation, row_id))
+            await self._tell("generation", row_id, t("generate.cancelled", self._locale_for("generation", row_id),
+                                                     id=row_id, reason=gen.error if gen else ""), final=True)
+        elif kind in ("training.started", "training.progress"):
+            name = await self._maker_name(maker_id)
+            locale = self._locale_for("maker", maker_id)
+            await self._tell("maker", maker_id, t("maker.training_progress", locale, name=name,
+                                                  step=event.get("step", 0), total=event.get("total", "?")),
+                             progress=True)
+        elif kind == "training.done":
+            await self.announce_maker(maker_id)
+        elif kind in ("training.failed", "training.cancelled"):
+            key = "maker.training_failed" if kind == "training.failed" else "maker.training_cancelled"
+            name = await self._maker_name(maker_id)
+            await self._tell("maker", maker_id, t(key, self._locale_for("maker", maker_id), name=name), final=True)
+
+    async def _maker_name(self, maker_id: int) -> str:
+        maker = await self.core.db(lambda s: s.get(Maker, maker_id))
+        return maker.name if maker else "?"
+
+    # --- where to post ----------------------------------------------------------------------------------
+    async def gallery_channel_id(self, guild_id: int | None, fallback: int | None) -> int | None:
+        if guild_id:
+            configured = (await guild_settings(self.core, guild_id)).gallery_channel_id
+            if configured:
+                return configured
+        return fallback
+
+    async def _channel(self, channel_id: int | None) -> discord.abc.Messageable | None:
+        if not channel_id:
+            return None
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except discord.HTTPException:
+                return None
+        return channel  # type: ignore[return-value]
+
+    def _size_limit(self, channel, kind: str, row_id: int) -> int:
+        tracked = self._tracked.get((kind, row_id))
+        if tracked is not None and tracked.interaction.filesize_limit:
+            return tracked.interaction.filesize_limit
+        guild = getattr(channel, "guild", None)
+        return guild.filesize_limit if guild is not None else 10 * 1024 * 1024
+
+    # --- posting ----------------------------------------------------------------------------------------
+    async def post_generation(self, generation_id: int) -> discord.Message | None:
+        if generation_id in self._posting:
+            return None
+        self._posting.add(generation_id)
+        try:
+            return await self._post_generation(generation_id)
+        finally:
+            self._posting.discard(generation_id)
+
+    async def _post_generation(self, generation_id: int) -> discord.Message | None:
+        card = await self.core.db(lambda s: _load_card(s, generation_id))
+        if card is None:
+            return None
+        gen = card.generation
+        channel = await self._channel(await self.gallery_channel_id(gen.guild_id, gen.channel_id))
+        if channel is None:
+            log.warning("no channel to post result %s in", generation_id)
+            return None
+        locale = guild_locale(getattr(channel, "guild", None))
+        images = [self.core.app.blobs.get(b) for b in gen.image_blobs if self.core.app.blobs.exists(b)]
+        files, too_big = result_files(card, images, self._size_limit(channel, "generation", generation_id))
+        batches = chunks(files)
+        first_name = batches[0][0].filename if batches[0] else None
+        message = await channel.send(embed=result_embed(card, locale, first_name, too_big), files=batches[0],
+                                     view=result_view(gen.id, locale))
+        for batch in batches[1:]:
+            await channel.send(files=batch)
+
+        def remember(s) -> None:
+            row = s.get(Generation, generation_id)
+            row.channel_id, row.message_id = message.channel.id, message.id
+            s.add(row)
+            s.commit()
+        await self.core.db(remember)
+        posted = self._posted_future(generation_id)
+        if not posted.done():
+            posted.set_result(message)
+        await self._tell("generation", generation_id,
+                         t("generate.posted", self._locale_for("generation", generation_id), link=message.jump_url),
+                         final=True)
+        return message
+
+    def _posted_future(self, generation_id: int) -> asyncio.Future:
+        return self._posted.setdefault(generation_id, asyncio.get_running_loop().create_future())
+
+    async def wait_posted(self, generation_id: int, timeout: float = 30.0) -> discord.Message:
+        """The gallery message of a result, once posted and stored on its row (for tests and tools)."""
+        return await asyncio.wait_for(asyncio.shield(self._posted_future(generation_id)), timeout)
+
+    async def announce_maker(self, maker_id: int) -> None:
+        maker = await self.core.db(lambda s: s.get(Maker, maker_id))
+        if maker is None or maker.status != MakerStatus.ready.value:
+            return
+        credit = await self.core.db(lambda s: artist_credit(s, maker.owner_id))
+        tracked = self._tracked.get(("maker", maker_id))
+        fallback = tracked.interaction.channel_id if tracked else None
+        await self._tell("maker", maker_id, t("maker.ready_private", self._locale_for("maker", maker_id),
+                                              name=maker.name), final=True)
+        if maker.visibility != Visibility.public.value:
+            return
+        channel = await self._channel(await self.gallery_channel_id(maker.guild_id, fallback))
+        if channel is None:
+            return
+        locale = guild_locale(getattr(channel, "guild", None))
+        await channel.send(t("maker.ready", locale, name=maker.name, artist=credit))
+        policy = await guild_settings(self.core, maker.guild_id) if maker.guild_id else None
+        if policy is not None and not policy.publish_training_images:
+            return
+        rows = await training_images(self.core, maker.id)
+        limit = getattr(getattr(channel, "guild", None), "filesize_limit", 10 * 1024 * 1024)
+        files = []
+        for index, row in enumerate(rows):
+            if not self.core.app.blobs.exists(row.blob):
+                continue
+            data = self.core.app.blobs.get(row.blob)
+            if len(data) <= limit:
+                files.append(discord.File(io.BytesIO(data), filename=f"{maker.name}-training-{index + 1}."
+                                          f"{image_extension(data)}"))
+        for number, batch in enumerate(chunks(files)):
+            if batch:
+                text = t("maker.training_images", locale, name=maker.name, artist=credit) if number == 0 else None
+                await channel.send(content=text, files=batch)
+
+
+def _load_card(s, generation_id: int) -> ResultCard | None:
+    gen = s.get(Generation, generation_id)
+    if gen is None or gen.status != JobStatus.done.value or gen.taken_down or gen.message_id:
+        return None
+    maker = s.get(Maker, gen.maker_id)
+    if maker is None:
+        return None
+    return ResultCard(gen, maker, artist_credit(s, maker.owner_id), s.get(User, gen.requester_id))

@@ -1,0 +1,229 @@
+"""Every message a user reads, in English and Japanese: `t(key, locale, **params)`.
+
+Keys are the `Refusal` keys of bot.core plus the replies of the adapters (Discord, web). A locale starting
+with "ja" gets Japanese, anything else English. A missing parameter never raises: it shows as `{name}`,
+and a list parameter becomes one bullet line per item."""
+from __future__ import annotations
+
+LANGUAGES = ("en", "ja")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # --- refusals from bot.core -----------------------------------------------------------------------
+    "user.banned": ("You can't use mimic: your account is banned.",
+                    "アカウントが利用停止されているため、mimic を使えません。"),
+    "user.not_found": ("I don't know that person yet.", "そのユーザーはまだ登録されていません。"),
+    "permission.moderator_only": ("Only moderators can do that (Manage Server permission or the moderator role).",
+                                  "この操作はモデレーター（サーバー管理権限またはモデレーターロール）のみ可能です。"),
+    "maker.bad_name": ("A maker name is 2–32 characters: lowercase letters, digits, - and _, starting with a "
+                       "letter or digit.",
+                       "メーカー名は2〜32文字の小文字英数字と - _ で、英数字で始めてください。"),
+    "maker.no_images": ("Attach at least one of your artworks, or choose “from my posts”.",
+                        "作品を1枚以上添付するか、「自分の投稿から」を選んでください。"),
+    "maker.too_many_images": ("At most {limit} images per maker.", "メーカー1つにつき画像は{limit}枚までです。"),
+    "maker.not_verified": ("First link your social account with `/verify start`: a maker can only learn from "
+                           "art you have posted.",
+                           "まず `/verify start` でSNSアカウントを連携してください。メーカーはあなたが投稿した作品からのみ学習します。"),
+    "maker.name_taken": ("The name “{name}” is taken: please choose another.",
+                         "「{name}」という名前は使われています。別の名前を選んでください。"),
+    "maker.quota": ("You already have {limit} makers, the free limit. Revoke one with `/maker revoke` to make "
+                    "room.",
+                    "無料枠のメーカー{limit}個をすでに持っています。`/maker revoke` で1つ取り消すと作成できます。"),
+    "maker.others_art": ("Some images match artwork that belongs to another artist or is marked “No AI "
+                         "learning”, so nothing was created:\n{details}",
+                         "他の作家の作品、または「AI学習禁止」の作品と一致する画像があるため、作成しませんでした:\n{details}"),
+    "maker.nothing_accepted": ("None of the images could be matched to your posts, so nothing was created:\n"
+                               "{details}",
+                               "どの画像もあなたの投稿と一致しなかったため、作成しませんでした:\n{details}"),
+    "maker.not_found": ("There is no maker called “{name}”.", "「{name}」というメーカーはありません。"),
+    "maker.not_owner": ("Only the artist who made this maker can do that.",
+                        "この操作はメーカーを作った作家本人のみ可能です。"),
+    "maker.already_revoked": ("“{name}” is already revoked.", "「{name}」はすでに取り消されています。"),
+    "maker.bad_usage": ("Usage must be not_allowed, personal or commercial.",
+                        "利用範囲は not_allowed・personal・commercial のいずれかです。"),
+    "maker.bad_visibility": ("Visibility must be public, unlisted or private.",
+                             "公開範囲は public・unlisted・private のいずれかです。"),
+    "maker.bad_limit": ("The daily limit must be between 0 and 1000 (0 = the server default).",
+                        "1日の上限は0〜1000で指定してください（0はサーバーの既定値）。"),
+    "review.not_pending": ("“{name}” is not waiting for review.", "「{name}」は審査待ちではありません。"),
+    "generate.prompt_too_long": ("The prompt is too long: at most {limit} characters.",
+                                 "プロンプトが長すぎます（最大{limit}文字）。"),
+    "generate.bad_count": ("You can ask for 1 to {limit} images at a time.", "一度に生成できるのは1〜{limit}枚です。"),
+    "generate.bad_seed": ("The seed must be a whole number from 0 to 4294967295.",
+                          "シードは0〜4294967295の整数で指定してください。"),
+    "generate.maker_revoked": ("“{name}” is no longer available: the artist revoked it or it was taken down.",
+                               "「{name}」は作家による取り消し、または削除により利用できません。"),
+    "generate.maker_not_ready": ("“{name}” is not ready yet ({status}).", "「{name}」はまだ準備中です（{status}）。"),
+    "generate.usage_not_allowed": ("The artist keeps “{name}” for their own use only.",
+                                   "「{name}」は作家本人のみが使えるメーカーです。"),
+    "generate.quota": ("You have used {used} of your {limit} images for today. Please come back tomorrow.",
+                       "本日の上限{limit}枚のうち{used}枚を使いました。また明日お試しください。"),
+    "generation.not_found": ("There is no result #{id}.", "結果 #{id} は見つかりません。"),
+    "generation.not_yours": ("Only the person who requested this result can delete it.",
+                             "この結果を削除できるのはリクエストした本人のみです。"),
+    "generation.locked": ("Results stay up for 48 hours so the artist's credit can be checked; you can delete "
+                          "this one after {until} UTC. A moderator can remove it sooner if something is wrong.",
+                          "作家のクレジットを確認できるよう、結果は48時間削除できません。{until}（UTC）以降に削除できます。"
+                          "問題がある場合はモデレーターが早めに削除できます。"),
+    "image.rejected": ("That file can't be used: {reason}", "そのファイルは使えません: {reason}"),
+    "remake.protected": ("That image is marked “No AI learning” by its artist, so it can't be remade.",
+                         "その画像は作家により「AI学習禁止」に指定されているため、リメイクできません。"),
+    "remake.others_art": ("That image is another artist's work, so only they can remake it.",
+                          "その画像は他の作家の作品のため、リメイクできるのは作家本人のみです。"),
+    "report.bad_target": ("You can report a result, a maker, an artwork or a user.",
+                          "通報できるのは結果・メーカー・作品・ユーザーです。"),
+    "report.no_reason": ("Please say what is wrong.", "通報の理由を入力してください。"),
+    "report.not_found": ("There is no report #{id}.", "通報 #{id} は見つかりません。"),
+    "report.target_missing": ("I can't find what you are reporting.", "通報対象が見つかりません。"),
+    "takedown.bad_target": ("You can take down a result or a maker.", "削除できるのは結果またはメーカーです。"),
+    "server.bad_setting": ("Unknown server setting: {name}.", "不明なサーバー設定です: {name}"),
+    "ban.self": ("You can't ban yourself.", "自分自身を利用停止にはできません。"),
+    # verification (bot.core.accounts)
+    "verify.platform_disabled": ("{platform} verification is not available on this server right now.",
+                                 "現在このサーバーでは {platform} の認証を利用できません。"),
+    "verify.failed": ("The account could not be verified: {detail}",
+                      "アカウントを確認できませんでした（詳細は英語）: {detail}"),
+    "verify.bad_platform": ("Choose X, Bluesky or Mastodon.", "X・Bluesky・Mastodon から選んでください。"),
+    "verify.bad_handle": ("That doesn't look like a handle.", "ハンドル名の形式が正しくありません。"),
+    "verify.account_not_found": ("I can't find the account {handle}.", "アカウント {handle} が見つかりません。"),
+    "verify.no_challenge": ("Start with `/verify start` first.", "先に `/verify start` を実行してください。"),
+    "verify.expired": ("Your code expired: run `/verify start` again for a new one.",
+                       "コードの有効期限が切れました。`/verify start` をもう一度実行してください。"),
+    "verify.code_not_found": ("I couldn't find the code in your bio or recent posts yet. Put it there, wait a "
+                              "minute, then try `/verify check` again.",
+                              "プロフィールや最近の投稿にコードが見つかりません。コードを掲載して少し待ってから、"
+                              "もう一度 `/verify check` を実行してください。"),
+    "verify.already_linked": ("That account is already linked to someone else.",
+                              "そのアカウントはすでに別のユーザーと連携されています。"),
+    "verify.provider_unavailable": ("{platform} can't be reached right now. Please try again later.",
+                                    "現在 {platform} に接続できません。しばらくしてからお試しください。"),
+    "verify.rate_limited": ("{platform} asked us to slow down. Please try again in a few minutes.",
+                            "{platform} の利用制限中です。数分後にお試しください。"),
+    # --- replies ----------------------------------------------------------------------------------------
+    "error.generic": ("Sorry, something went wrong on our side. Please try again in a moment.",
+                      "申し訳ありません、問題が発生しました。少し時間をおいてお試しください。"),
+    "error.refused": ("Sorry, that can't be done ({key}).", "申し訳ありません、その操作はできません（{key}）。"),
+    "error.guild_only": ("Please use this command in a server.", "このコマンドはサーバー内で使ってください。"),
+    "error.cooldown": ("Slow down a little: try again in {seconds} s.", "少し待ってから（{seconds}秒後）お試しください。"),
+    "upload.too_big": ("“{filename}” is too big ({size_mb} MB); the limit is {limit_mb} MB.",
+                       "「{filename}」が大きすぎます（{size_mb} MB、上限 {limit_mb} MB）。"),
+    "upload.not_image": ("“{filename}” is not an image.", "「{filename}」は画像ではありません。"),
+    "upload.failed": ("I couldn't download “{filename}” from Discord. Please attach it again.",
+                      "「{filename}」を取得できませんでした。もう一度添付してください。"),
+    "verify.started": ("To prove that **{handle}** on {platform} is yours, put this code in its bio or in a "
+                       "public post:\n`{code}`\nThen run `/verify check` (the code expires in {minutes} minutes).",
+                       "{platform} の **{handle}** があなたのものであることを確認するため、次のコードをプロフィールか"
+                       "公開投稿に掲載してください:\n`{code}`\nその後 `/verify check` を実行してください（有効期限 {minutes} 分）。"),
+    "verify.linked": ("Linked **{handle}** on {platform}. {indexed} of your posted images are registered as yours; "
+                      "you can remove the code now.",
+                      "{platform} の **{handle}** を連携しました。投稿画像 {indexed} 枚をあなたの作品として登録しました。"
+                      "コードは削除して構いません。"),
+    "verify.status_none": ("No linked accounts yet: start with `/verify start`.",
+                           "連携済みのアカウントはまだありません。`/verify start` から始めてください。"),
+    "verify.status_line": ("• {platform}: **{handle}** ({artworks} artworks)", "• {platform}: **{handle}**（作品 {artworks} 件）"),
+    "verify.status_pending": ("Waiting for the code `{code}` on {platform} **{handle}**.",
+                              "{platform} の **{handle}** でコード `{code}` の掲載を待っています。"),
+    "maker.created_review": ("Maker **{name}** is waiting for a moderator's review ({accepted} images accepted).",
+                             "メーカー **{name}** はモデレーターの審査待ちです（採用画像 {accepted} 枚）。"),
+    "maker.created_training": ("Maker **{name}** is queued for training (position {position}, {accepted} "
+                               "images accepted).",
+                               "メーカー **{name}** の学習を受け付けました（待ち順 {position}、採用画像 {accepted} 枚）。"),
+    "maker.rejected_images": ("Not used:\n{details}", "使用しなかった画像:\n{details}"),
+    "maker.training_progress": ("Training **{name}**: step {step}/{total}.", "**{name}** を学習中: {step}/{total} ステップ"),
+    "maker.ready": ("Maker **{name}** by {artist} is ready! Try it with `/generate maker:{name}`.",
+                    "{artist} さんのメーカー **{name}** が使えるようになりました！ `/generate maker:{name}` でどうぞ。"),
+    "maker.ready_private": ("Your maker **{name}** is ready.", "メーカー **{name}** の準備ができました。"),
+    "maker.training_images": ("Training images of **{name}** (all posted by {artist}):",
+                              "**{name}** の学習画像（すべて {artist} さんの投稿）:"),
+    "maker.training_failed": ("Training **{name}** failed. A moderator can look into it.",
+                              "**{name}** の学習に失敗しました。モデレーターが確認します。"),
+    "maker.training_cancelled": ("Training **{name}** was stopped.", "**{name}** の学習は中止されました。"),
+    "maker.settings_saved": ("**{name}**: usage {usage}, visibility {visibility}, daily limit {limit}.",
+                             "**{name}**: 利用範囲 {usage}、公開範囲 {visibility}、1日の上限 {limit}。"),
+    "maker.list_empty": ("No makers yet.", "メーカーはまだありません。"),
+    "maker.list_line": ("• **{name}** — {status}, {usage}", "• **{name}** — {status}、{usage}"),
+    "maker.revoked": ("**{name}** is revoked: its queued and running jobs were stopped and its model deleted.",
+                      "**{name}** を取り消しました。待機中・実行中のジョブを停止し、モデルを削除しました。"),
+    "generate.queued": ("Queued **{name}** — position {position} in the queue. The result will be posted in {channel}.",
+                        "**{name}** を受け付けました（待ち順 {position}）。結果は {channel} に投稿されます。"),
+    "generate.running": ("Generating with **{name}**…", "**{name}** で生成中…"),
+    "generate.posted": ("Done! Your result is in {link}", "完成しました！ 結果はこちら: {link}"),
+    "generate.failed": ("Sorry, generating #{id} failed. Please try again.",
+                        "申し訳ありません、#{id} の生成に失敗しました。もう一度お試しください。"),
+    "generate.cancelled": ("#{id} was cancelled: {reason}", "#{id} は中止されました: {reason}"),
+    "result.title": ("{maker} by {artist}", "{artist} さんの {maker}"),
+    "result.prompt": ("Prompt", "プロンプト"),
+    "result.usage": ("Usage", "利用範囲"),
+    "result.trace": ("Trace id", "トレースID"),
+    "result.requested_by": ("Requested by", "リクエスト"),
+    "result.number": ("Result", "結果"),
+    "result.too_big": ("(an image was too large to attach here)", "（添付できない大きさの画像がありました）"),
+    "usage.not_allowed": ("🔒 artist only", "🔒 作家専用"),
+    "usage.personal": ("🏠 personal use", "🏠 個人利用のみ"),
+    "usage.commercial": ("💼 commercial use OK", "💼 商用利用可"),
+    "button.reroll": ("Reroll", "もう一度"),
+    "button.variations": ("Variations", "バリエーション"),
+    "button.report": ("Report", "通報"),
+    "button.delete": ("Delete", "削除"),
+    "button.previous": ("Previous", "前へ"),
+    "button.next": ("Next", "次へ"),
+    "report.modal_title": ("Report this result", "この結果を通報"),
+    "report.modal_reason": ("What is wrong?", "何が問題ですか？"),
+    "report.filed": ("Thank you: report #{id} was sent to the moderators.",
+                     "ありがとうございます。通報 #{id} をモデレーターに送りました。"),
+    "report.bad_reference": ("Give a result number (like 42), a result's message link, or a maker name.",
+                             "結果番号（例: 42）、結果メッセージのリンク、またはメーカー名を指定してください。"),
+    "delete.done": ("Result #{id} was deleted.", "結果 #{id} を削除しました。"),
+    "trace.found": ("This image is result #{id}, made with **{maker}** by {artist} (trace id `{trace}`).",
+                    "この画像は {artist} さんの **{maker}** で作られた結果 #{id} です（トレースID `{trace}`）。"),
+    "trace.unknown_id": ("This image carries trace id `{trace}`, but no result here matches it.",
+                         "この画像にはトレースID `{trace}` がありますが、一致する結果はここにありません。"),
+    "trace.none": ("No mimic trace found in this image.", "この画像から mimic のトレースは見つかりませんでした。"),
+    "gallery.empty": ("The gallery is empty for now.", "ギャラリーはまだ空です。"),
+    "gallery.page": ("Gallery — {first}–{last}", "ギャラリー — {first}〜{last}"),
+    "artist.none": ("{user} has no linked accounts or public makers.", "{user} さんには連携アカウントも公開メーカーもありません。"),
+    "artist.title": ("Artist {user}", "作家 {user}"),
+    "artist.accounts": ("Accounts", "アカウント"),
+    "artist.makers": ("Makers", "メーカー"),
+    "review.empty": ("Nothing waits for review.", "審査待ちはありません。"),
+    "review.line": ("• **{name}** by {artist} — {images} images", "• {artist} さんの **{name}** — 画像 {images} 枚"),
+    "review.approved": ("Approved **{name}**: training is queued (position {position}).",
+                        "**{name}** を承認しました。学習を受け付けました（待ち順 {position}）。"),
+    "review.rejected": ("Rejected **{name}**.", "**{name}** を却下しました。"),
+    "takedown.done": ("Taken down: {what}.", "削除しました: {what}"),
+    "ban.done": ("{user} is banned.", "{user} さんを利用停止にしました。"),
+    "server.settings": ("Gallery channel: {gallery}\nReview required: {review}\nPublish training images: {publish}\n"
+                        "Daily images per fan: {quota}\nModerator role: {role}",
+                        "ギャラリーチャンネル: {gallery}\n審査必須: {review}\n学習画像の公開: {publish}\n"
+                        "ファンごとの1日の上限: {quota}\nモデレーターロール: {role}"),
+    "server.default": ("default", "既定値"),
+    "yes": ("yes", "はい"),
+    "no": ("no", "いいえ"),
+}
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _render(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "\n".join(f"• {item}" for item in value) if value else "—"
+    return str(value)
+
+
+def language(locale: str | None) -> str:
+    """"ja", "ja-JP" -> "ja"; everything else (en-US, fr, None) -> "en"."""
+    return "ja" if str(locale or "").lower().startswith("ja") else "en"
+
+
+def t(key: str, locale: str | None = "en", **params) -> str:
+    entry = MESSAGES.get(key)
+    if entry is None:
+        entry = MESSAGES["error.refused"]
+        params = {"key": key}
+    text = entry[LANGUAGES.index(language(locale))]
+    return text.format_map(_Params({k: _render(v) for k, v in params.items()}))
+
+
+__all__ = ["LANGUAGES", "MESSAGES", "language", "t"]
