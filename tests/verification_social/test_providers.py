@@ -97,7 +97,7 @@ async def test_rate_limit_is_waited_out_then_the_read_succeeds(fake, providers, 
     for n in range(3):
         fake.add_post(alice, images=[drawing(n)], text=f"piece {n}")
     account = await providers[platform].lookup(HANDLES[platform][0])
-    fake.rate_limit(platform, times=1, reset_in_s=1.0)
+    fake.rate_limit(platform, times=1, reset_in_s=0.3)
 
     posts = [post async for post in providers[platform].iter_media_posts(account)]
 
