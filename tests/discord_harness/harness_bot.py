@@ -110,6 +110,19 @@ class HarnessBot(commands.Bot):
         async def feedback(interaction: discord.Interaction) -> None:
             await interaction.response.send_modal(FeedbackModal(self))
 
+        @tree.command(name="pick", description="autocompleted maker names")
+        async def pick(interaction: discord.Interaction, maker: str) -> None:
+            await interaction.response.send_message(f"picked {maker}")
+
+        @pick.autocomplete("maker")
+        async def pick_maker(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            names = ["aoi", "akane", "midori"]
+            return [app_commands.Choice(name=n, value=n) for n in names if n.startswith(current)]
+
+        @tree.context_menu(name="Report image")
+        async def report(interaction: discord.Interaction, message: discord.Message) -> None:
+            await interaction.response.send_message(f"reported {message.id} by {message.author.id}", ephemeral=True)
+
         await tree.sync()
 
     async def _on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:

@@ -218,3 +218,31 @@ async def test_auto_sharded_bot_gets_interactions_on_the_right_shard() -> None:
             handle = await fake.inject_slash_command("whoami")
             assert (await handle.wait_response()).content.startswith("locale=en-US")
             assert fake.requests_to("GET /gateway/bot")
+
+
+async def test_autocomplete_choices(fake_discord: FakeDiscord, bot: HarnessBot) -> None:
+    handle = await fake_discord.inject_autocomplete("pick", {"maker": "a"}, focused="maker")
+    assert [c["value"] for c in await handle.wait_autocomplete()] == ["aoi", "akane"]
+    handle = await fake_discord.inject_autocomplete("pick", {"maker": "zz"}, focused="maker")
+    assert await handle.wait_autocomplete() == []
+
+
+async def test_message_context_menu(fake_discord: FakeDiscord, bot: HarnessBot) -> None:
+    await fake_discord.inject_slash_command("post", {"text": "an image"}, channel="gallery")
+    posted = await fake_discord.wait_for_message("gallery", lambda m: m.content == "an image")
+    handle = await fake_discord.inject_message_command("Report image", posted, user="artist")
+    answer = await handle.wait_response()
+    assert answer.content == f"reported {posted.id} by {fake_discord.bot_user.id}"
+
+
+async def test_persistent_buttons_work_after_a_restart(fake_discord: FakeDiscord) -> None:
+    async with running_bot(HarnessBot(), fake_discord):
+        await fake_discord.inject_slash_command("post", {"text": "art", "buttons": True}, channel="gallery")
+        message = await fake_discord.wait_for_message("gallery", lambda m: m.content == "art")
+    with pytest.raises(RuntimeError):  # nobody is connected now
+        await fake_discord.inject_component(message, REROLL_ID)
+    async with running_bot(HarnessBot(), fake_discord) as restarted:
+        click = await fake_discord.inject_component(message, REROLL_ID)
+        assert (await click.wait_response()).content == "rerolling"
+        assert restarted.clicks == [(REROLL_ID, fake_discord.user("fan").id, message.id)]
+    assert fake_discord.gateway.identify_count == 2

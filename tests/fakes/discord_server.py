@@ -64,10 +64,13 @@ def discord_py_pointed_at(api_base: str, gateway_url: str) -> Iterator[None]:
 async def running_bot(bot, discord: FakeDiscord, *, wait_ready: bool = False, timeout: float = 15.0) -> AsyncIterator:
     """Run `bot.start(token)` against `discord` until the block ends; yields once the bot has IDENTIFIED
     (or, with wait_ready, once discord.py dispatched on_ready: that takes the bot's guild_ready_timeout)."""
+    identifies = discord.gateway.identify_count + 1  # a restarted bot must identify anew
     with discord_py_pointed_at(discord.api_base, discord.gateway_url):
         task = asyncio.create_task(bot.start(discord.token), name="fake-discord-bot")
         try:
-            waiter = asyncio.create_task(bot.wait_until_ready() if wait_ready else discord.wait_until_connected(timeout))
+            waiter = asyncio.create_task(
+                bot.wait_until_ready() if wait_ready else discord.wait_until_connected(timeout, identifies=identifies)
+            )
             done, _ = await asyncio.wait({task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if task in done:
                 waiter.cancel()

@@ -81,7 +81,7 @@ class Gateway:
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
         self.sessions: dict[str, GatewaySession] = {}
-        self.identified = asyncio.Event()
+        self.identify_count = 0  # successful IDENTIFYs (a restarted bot identifies again)
         self.connections: set[Connection] = set()
         self.connect_queries: list[dict[str, str]] = []  # e.g. {"v": "10", "encoding": "json", "compress": "zlib-stream"}
 
@@ -144,7 +144,7 @@ class Gateway:
         await self._dispatch_to(session, "READY", ready)
         for guild in guilds:
             await self._dispatch_to(session, "GUILD_CREATE", guild.payload())
-        self.identified.set()
+        self.identify_count += 1
         self.fake.signal.bump()
         return session
 

@@ -110,14 +110,14 @@ class CommandDataBuilder:
             raise TypeError(f"option {name!r}: cannot send {value!r} as option type {kind}")
         return {"name": name, "type": kind, "value": out}
 
-    def options(self, values: dict[str, Any], declared_node: dict | None) -> list[dict]:
+    def options(self, values: dict[str, Any], declared_node: dict | None, *, check_required: bool = True) -> list[dict]:
         declared = {o["name"]: o for o in (declared_node or {}).get("options") or []} if declared_node else None
         if declared is not None:
             unknown = set(values) - set(declared)
             if unknown:
                 raise KeyError(f"options {sorted(unknown)} are not declared; declared: {sorted(declared)}")
             missing = [n for n, o in declared.items() if o.get("required") and n not in values]
-            if missing:
+            if missing and check_required:
                 raise KeyError(f"required options {missing} are missing")
         return [self.option(n, v, declared.get(n) if declared else None) for n, v in values.items()]
 
@@ -130,13 +130,14 @@ def build_command_data(
     guild: FakeGuild | None,
     channel_id: int,
     command_type: int = 1,
+    check_required: bool = True,
 ) -> dict:
     parts = path.split()
     top, leaf = find_command(server.synced_commands(guild.id if guild else None), parts)
     if top is not None and leaf is None:
         raise KeyError(f"/{path}: {parts[0]!r} is synced but has no sub-command path {parts[1:]}")
     builder = CommandDataBuilder(server, guild, channel_id)
-    options = builder.options(values, leaf if top is not None else None)
+    options = builder.options(values, leaf if top is not None else None, check_required=check_required)
     # wrap leaf options in their sub-command (and group) nodes
     if len(parts) == 3:
         options = [{"name": parts[1], "type": SUB_COMMAND_GROUP, "options": [{"name": parts[2], "type": SUB_COMMAND, "options": options}]}]

@@ -218,5 +218,12 @@ class InteractionHandle:
 
         return await self.signal.wait_for(check, timeout, f"response to interaction {self.id}")
 
+    async def wait_autocomplete(self, timeout: float = 5.0) -> list[dict]:
+        """The choices of the bot's AUTOCOMPLETE_RESULT callback."""
+        found = await self.signal.wait_for(
+            lambda: (self.autocomplete,) if self.autocomplete is not None else None, timeout, f"autocomplete {self.id}"
+        )
+        return found[0]
+
     async def wait_modal(self, timeout: float = 5.0) -> dict:
         return await self.signal.wait_for(lambda: self.modal, timeout, f"modal for interaction {self.id}")

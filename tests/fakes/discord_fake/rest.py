@@ -199,6 +199,7 @@ def _stamp_command(fake: FakeDiscord, command: dict, guild_id: int | None, previ
     same = next((c for c in previous if c["name"] == command["name"] and c.get("type", 1) == command.get("type", 1)), None)
     stamped = dict(command)
     stamped.setdefault("type", 1)
+    stamped.setdefault("description", "")  # context-menu commands are sent without one
     stamped.update(
         id=same["id"] if same else str(fake.snowflakes.next()),
         application_id=str(fake.application_id),

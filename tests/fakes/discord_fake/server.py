@@ -22,10 +22,12 @@ from .entities import (
 from .gateway import Gateway
 from .interactions import (
     APPLICATION_COMMAND,
+    AUTOCOMPLETE,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
     Upload,
     build_command_data,
+    find_command,
     modal_submit_components,
 )
 from .records import FakeMessage, InteractionHandle, RecordedFile, RecordedRequest, Signal
@@ -324,6 +326,10 @@ class FakeDiscord:
 
         return await self.signal.wait_for(check, timeout, f"matching message in channel {channel_id}")
 
+    def failed_requests(self) -> list[RecordedRequest]:
+        """Every call the fake answered with an error (4xx/5xx, injected 429s included)."""
+        return [r for r in self.requests if r.status >= 400]
+
     def requests_to(self, route: str) -> list[RecordedRequest]:
         """Recorded calls to a discord.py-style route key, e.g. "POST /channels/{channel_id}/messages"."""
         return [r for r in self.requests if r.route == route]
@@ -344,9 +350,11 @@ class FakeDiscord:
         names = {c["name"] for c in guild_cmds}
         return guild_cmds + [c for c in self.commands.get(None, []) if c["name"] not in names]
 
-    async def wait_until_connected(self, timeout: float = 10.0) -> None:
-        """Until a client has IDENTIFIED and received READY + GUILD_CREATE."""
-        await self.signal.wait_for(self.gateway.identified.is_set, timeout, "IDENTIFY on the gateway")
+    async def wait_until_connected(self, timeout: float = 10.0, *, identifies: int = 1) -> None:
+        """Until clients have IDENTIFIED `identifies` times in all (READY and GUILD_CREATE sent)."""
+        await self.signal.wait_for(
+            lambda: self.gateway.identify_count >= identifies, timeout, "IDENTIFY on the gateway"
+        )
 
     async def wait_for_sync(self, timeout: float = 10.0, count: int = 1) -> list[dict]:
         """Until the bot has synced its command tree `count` times; returns the global commands."""
@@ -473,6 +481,61 @@ class FakeDiscord:
             permissions=permissions,
             app_permissions=app_permissions,
             attachment_size_limit=attachment_size_limit,
+        )
+        return await self._send_interaction(*ids)
+
+    async def inject_autocomplete(
+        self,
+        command: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        user: FakeUser | str = "fan",
+        channel: int | str | FakeChannel = "general",
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """The user is typing option `focused` of `/command` (its partial text is options[focused]);
+        await handle.wait_autocomplete() for the choices the bot offers."""
+        chan = self.channel(channel)
+        guild = self.guilds.get(chan.guild_id) if chan.guild_id else None
+        typed = {k: v for k, v in options.items() if k != focused}
+        data = build_command_data(self, command, typed, guild=guild, channel_id=chan.id, check_required=False)
+        leaf = data["options"]
+        while leaf and leaf[0]["type"] in (1, 2):
+            leaf = leaf[0]["options"]
+        _, node = find_command(self.synced_commands(guild.id if guild else None), command.split())
+        declared = next((o for o in (node or {}).get("options") or [] if o["name"] == focused), {"type": 3})
+        leaf.append({"name": focused, "type": declared["type"], "value": str(options.get(focused, "")), "focused": True})
+        ids = self._interaction_payload(
+            AUTOCOMPLETE, data, user=user, channel=chan, locale=locale, permissions=None,
+            app_permissions=None, attachment_size_limit=None,
+        )
+        return await self._send_interaction(*ids)
+
+    async def inject_message_command(
+        self,
+        name: str,
+        message: FakeMessage | int,
+        *,
+        user: FakeUser | str = "fan",
+        locale: str = "en-US",
+        permissions: int | None = None,
+    ) -> InteractionHandle:
+        """A message context-menu command ("Apps > name" on `message`)."""
+        msg = message if isinstance(message, FakeMessage) else self.messages[int(message)]
+        chan = self.channels[msg.channel_id]
+        commands = self.synced_commands(chan.guild_id)
+        synced = next((c for c in commands if c["name"] == name and c.get("type") == 3), None)
+        data = {
+            "id": synced["id"] if synced else str(self.snowflakes.next()),
+            "name": name,
+            "type": 3,
+            "target_id": str(msg.id),
+            "resolved": {"messages": {str(msg.id): msg.payload}},
+        }
+        ids = self._interaction_payload(
+            APPLICATION_COMMAND, data, user=user, channel=chan, locale=locale, permissions=permissions,
+            app_permissions=None, attachment_size_limit=None,
         )
         return await self._send_interaction(*ids)
 
