@@ -61,3 +61,13 @@ def test_cache_keeps_one_pipeline_and_an_img2img_twin_on_the_same_modules(tiny_m
 def test_adapter_names_are_made_safe_for_peft():
     assert safe_adapter_name("maker.42/aoi") == "maker_42_aoi"
     assert safe_adapter_name("7") == "a_7"
+
+
+@pytest.mark.parametrize("size, unet_millions", [("sd15", 859.5), ("sdxl", 2567.5)])
+def test_benchmark_architectures_match_the_published_sizes(size, unet_millions):
+    """The GPU benchmarks build these with random weights; on the meta device nothing is allocated."""
+    from engine.tiny import reference_components
+
+    components = reference_components(size, device="meta")
+    millions = sum(p.numel() for p in components["unet"].parameters()) / 1e6
+    assert millions == pytest.approx(unet_millions, abs=0.1)
