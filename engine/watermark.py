@@ -134,6 +134,12 @@ def _credit_texts(artist: str, maker: str, label: str) -> list[str]:
     return list(dict.fromkeys([full, short, label]))
 
 
+def credit_text(*, artist: str, maker: str, label: str = "AI") -> str:
+    """The fullest credit, as text (for metadata; no font involved)."""
+    artist = " ".join(artist.split()).lstrip("@")
+    return _credit_texts(artist, " ".join(maker.split()), " ".join(label.split()) or "AI")[0]
+
+
 def credit_layout(size: tuple[int, int], *, artist: str, maker: str, label: str = "AI",
                   font_path: str | Path | None = None) -> CreditLayout:
     """Where and how the credit is drawn on an image of ``size``; ``box`` bounds every pixel it changes."""
@@ -284,6 +290,10 @@ def _targets(s0: np.ndarray, bits: np.ndarray, direction: np.ndarray) -> np.ndar
     return np.where(chosen <= 0, above, chosen)
 
 
+def _top_singular_value(blocks: np.ndarray) -> np.ndarray:
+    return np.linalg.svd(blocks, compute_uv=False)[..., 0]
+
+
 def _block_bits(s0: np.ndarray) -> np.ndarray:
     return ((s0 % SCALE) > SCALE * 0.5).astype(np.uint8)
 
@@ -316,7 +326,7 @@ def embed_trace_id(img: Image.Image, trace_id: int, *, min_side: int = MIN_SIDE)
         _, u_back, v_back = _rgb_to_yuv(out)
         failed_any = False
         for back, (s0, _, _), bits, direction, target in zip((u_back, v_back), originals, wanted, directions, tried):
-            wrong = _block_bits(_top_singular(_blocks(back))[0]) != bits
+            wrong = _block_bits(_top_singular_value(_blocks(back))) != bits
             # a clipped block could not move that way: go to the lattice point on the other side
             retry = wrong & (direction == 0)
             direction[retry] = np.where(target[retry] > s0[retry], -1, 1)
@@ -336,7 +346,7 @@ def soft_votes(img: Image.Image) -> np.ndarray:
         blocks = _blocks(plane)
         if blocks.size == 0:
             continue
-        s0 = _top_singular(blocks)[0]
+        s0 = _top_singular_value(blocks)
         # remainder at 3/4 of the step is a clean 1, at 1/4 a clean 0, at 0 or 1/2 a coin toss
         soft = -np.sin(2 * np.pi * (s0 % SCALE) / SCALE)
         idx = _bit_index(blocks)
