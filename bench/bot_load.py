@@ -5,13 +5,16 @@ and the throughput (interactions fully answered per second). Issue 5's target: p
 
     .venv/bin/python bench/bot_load.py                 # the minimal bot below, 100 concurrent, 3 rounds
     .venv/bin/python bench/bot_load.py -n 200 --rounds 5
+    .venv/bin/python bench/bot_load.py --bot mimic      # the real mimic bot, /generate maker:aoi
     .venv/bin/python bench/bot_load.py --bot bot.discord.bench:build --command generate \\
         --options '{"maker": "aoi", "prompt": "smiling"}'
 
 Hook for the real bot: `--bot module:function`, where function(settings) returns a discord.Client (or an
 awaitable of one) that is configured from `settings` (DISCORD_API_BASE / DISCORD_GATEWAY_URL already point
 at the fake, discord_token is the fake's token) and whose setup_hook syncs its command tree; seed whatever
-the command needs (makers, artists) inside it. Its commands are invoked by the fake's "fan" user.
+the command needs (makers, artists) inside it, and give the client an async `bench_cleanup()` attribute
+if something must be undone afterwards. Its commands are invoked by the fake's "fan" user.
+The fake runs in its own process by default (as Discord runs elsewhere); --same-process shares the loop.
 """
 from __future__ import annotations
 
@@ -55,6 +58,52 @@ class MinimalBot(commands.Bot):
         await self.tree.sync()
 
 
+def mimic_bot(settings):
+    """The real mimic bot (bot.discord.client.build_bot) with its own SQLite database, the real Redis
+    (REDIS_URL, default redis://127.0.0.1:6379/0, keys under a bench-only prefix) and a ready maker "aoi"
+    owned by a verified artist, so `/generate maker:aoi` runs the whole use case and enqueues a job."""
+    from sqlmodel import SQLModel
+
+    from bot.core import Core
+    from bot.discord.client import build_bot
+    from data.context import AppContext
+    from data.models import Maker, MakerStatus, SocialAccount, User, utcnow
+
+    settings = settings.model_copy(
+        update={
+            "redis_url": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "redis_prefix": f"mimic-bench-{os.getpid()}",
+            "daily_generations_per_fan": 10**9,  # the bench measures acknowledgement, not quotas
+        }
+    )
+    app = AppContext.create(settings)
+    SQLModel.metadata.create_all(app.db.engine)
+    with app.db.session() as s:
+        artist = User(display_name="bench artist")
+        s.add(artist)
+        s.commit()
+        s.refresh(artist)
+        s.add(SocialAccount(user_id=artist.id, platform="x", account_id="id-aoi", handle="aoi", verified_at=utcnow()))
+        s.add(Maker(owner_id=artist.id, name="aoi", status=MakerStatus.ready.value, lora_blob="0" * 64))
+        s.commit()
+    core = Core.create(app)
+    bot = build_bot(core)
+
+    async def cleanup() -> None:
+        import redis
+
+        await core.aclose()
+        await app.aclose()
+        client = redis.Redis.from_url(app.redis_url)
+        keys = list(client.scan_iter(match=f"*{settings.redis_prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+    bot.bench_cleanup = cleanup  # the queued jobs must not linger in the shared Redis
+    return bot
+
+
 @dataclass
 class Endpoints:
     api_base: str
@@ -66,6 +115,9 @@ async def build_client(spec: str | None, endpoints: Endpoints) -> discord.Client
     if not spec:
         return MinimalBot()
     from data.settings import Settings
+
+    if spec == "mimic":
+        spec = f"{__name__}:mimic_bot"
 
     module_name, _, func_name = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), func_name)
@@ -90,7 +142,7 @@ async def one_round(fake: FakeDiscord, n: int, command: str, options: dict, time
     handles = await asyncio.gather(*(fake.inject_slash_command(command, options) for _ in range(n)))
     await asyncio.gather(*(h.wait_callback(timeout) for h in handles))
     acked = time.perf_counter() - started
-    await asyncio.gather(*(h.wait_response(timeout) for h in handles))
+    answers = await asyncio.gather(*(h.wait_response(timeout) for h in handles))
     answered = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     latencies = [h.ack_latency for h in handles if h.ack_latency is not None]
@@ -103,6 +155,7 @@ async def one_round(fake: FakeDiscord, n: int, command: str, options: dict, time
         "max_ms": 1000 * max(latencies),
         "acks_per_s": n / acked,
         "answers_per_s": n / answered,
+        "sample_answer": answers[-1].text()[:120],
         "cpu_ms_each": 1000 * cpu / n,  # this process: the fake, plus the bot with --same-process
     }
 
@@ -120,8 +173,12 @@ async def drive(fake: FakeDiscord, args: argparse.Namespace, on_start=lambda: No
 async def run_same_process(args: argparse.Namespace) -> tuple[list[dict], float | None]:
     async with FakeDiscord(rate_limit=10_000) as fake:
         client = await build_client(args.bot, Endpoints(fake.api_base, fake.gateway_url, fake.token))
-        async with running_bot(client, fake):
-            return await drive(fake, args), None
+        try:
+            async with running_bot(client, fake):
+                return await drive(fake, args), None
+        finally:
+            if hasattr(client, "bench_cleanup"):
+                await client.bench_cleanup()
 
 
 def fake_process_main(conn, args: argparse.Namespace) -> None:
@@ -162,6 +219,8 @@ async def run_split(args: argparse.Namespace) -> tuple[list[dict], float | None]
             finally:
                 await client.close()
                 await asyncio.gather(task, return_exceptions=True)
+                if hasattr(client, "bench_cleanup"):
+                    await client.bench_cleanup()
     finally:
         process.join(10)
 
@@ -181,6 +240,7 @@ async def main(args: argparse.Namespace) -> int:
             f"{i:>5} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} "
             f"{r['acks_per_s']:>8.0f} {r['answers_per_s']:>10.0f} {r['cpu_ms_each']:>22.2f} {r['failed']:>6}"
         )
+    print(f"a sample answer: {results[-1]['sample_answer']!r}")
     if bot_cpu_ms is not None:
         print(f"bot process cpu per interaction: {bot_cpu_ms:.2f} ms")
     worst_p99 = max(r["p99_ms"] for r in results)
@@ -193,7 +253,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=100, help="concurrent interactions per round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--bot", default="", help="module:function building the bot from Settings")
+    parser.add_argument("--bot", default="", help='"mimic" (the real bot) or module:function building a bot from Settings')
     parser.add_argument("--command", default="generate", help='slash command path, e.g. "maker list"')
     parser.add_argument("--options", default="", help="JSON object of option values")
     parser.add_argument("--timeout", type=float, default=30.0)
