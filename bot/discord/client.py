@@ -69,8 +69,12 @@ class MimicMixin:
     def _mimic_init(self, core: Core | None, sync_commands: bool) -> None:
         from bot.discord.poster import ResultsPoster
 
+        from bot.discord.common import GuildSettingsCache
+
         self.core = core
         self.sync_commands = sync_commands
+        self.known_users: dict[int, int] = {}  # Discord user id -> our user row id
+        self.guild_settings = GuildSettingsCache(core)
         self.poster = ResultsPoster(self)  # type: ignore[arg-type]
         self.tree.on_error = self._on_app_command_error  # type: ignore[attr-defined]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -28,6 +29,27 @@ def core_of(interaction: discord.Interaction) -> Core:
     return bot.core
 
 
+class GuildSettingsCache:
+    """Each server's settings for a few seconds: every command asks who moderates, few change it."""
+
+    def __init__(self, core: Core | None, ttl_s: float = 30.0):
+        self.core, self.ttl_s = core, ttl_s
+        self._rows: dict[int, tuple[float, object]] = {}
+
+    async def get(self, guild_id: int):
+        from bot.core.moderation import guild_settings
+
+        cached = self._rows.get(guild_id)
+        if cached is not None and time.monotonic() < cached[0]:
+            return cached[1]
+        row = await guild_settings(self.core, guild_id)
+        self._rows[guild_id] = (time.monotonic() + self.ttl_s, row)
+        return row
+
+    def forget(self, guild_id: int) -> None:
+        self._rows.pop(guild_id, None)
+
+
 async def is_moderator(core: Core, interaction: discord.Interaction) -> bool:
     """Manage Server (or Administrator), or the configured moderator role (by name or this server's role id)."""
     member = interaction.user
@@ -39,17 +61,20 @@ async def is_moderator(core: Core, interaction: discord.Interaction) -> bool:
     names = {role.name for role in member.roles}
     if core.settings.moderator_role and core.settings.moderator_role in names:
         return True
-    from bot.core.moderation import guild_settings
-
-    configured = (await guild_settings(core, interaction.guild_id)).moderator_role_id
+    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    configured = (await bot.guild_settings.get(interaction.guild_id)).moderator_role_id
     return configured is not None and configured in role_ids
 
 
 async def actor_for(interaction: discord.Interaction) -> Actor:
-    core = core_of(interaction)
+    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    core = bot.core
     user = interaction.user
-    row = await core.user_for_discord(user.id, user.display_name, locale_of(interaction))
-    return Actor(user_id=row.id, is_moderator=await is_moderator(core, interaction),
+    user_id = bot.known_users.get(user.id)
+    if user_id is None:  # a user's row id never changes: one look-up per person per process
+        user_id = (await core.user_for_discord(user.id, user.display_name, locale_of(interaction))).id
+        bot.known_users[user.id] = user_id
+    return Actor(user_id=user_id, is_moderator=await is_moderator(core, interaction),
                  guild_id=interaction.guild_id, channel_id=interaction.channel_id, locale=locale_of(interaction))
 
 

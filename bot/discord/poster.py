@@ -182,7 +182,7 @@ class ResultsPoster:
     # --- where to post ----------------------------------------------------------------------------------
     async def gallery_channel_id(self, guild_id: int | None, fallback: int | None) -> int | None:
         if guild_id:
-            configured = (await guild_settings(self.core, guild_id)).gallery_channel_id
+            configured = (await self.bot.guild_settings.get(guild_id)).gallery_channel_id
             if configured:
                 return configured
         return fallback

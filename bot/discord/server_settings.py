@@ -43,6 +43,7 @@ class ServerSettings(commands.Cog):
                        moderator_role_id=moderator_role.id if moderator_role else None)
         if any(v is not None for v in changes.values()):
             row = await update_guild_settings(core, actor, interaction.guild_id, **changes)
+            self.bot.guild_settings.forget(interaction.guild_id)
         else:
             row = await guild_settings(core, interaction.guild_id)
         default = say(interaction, "server.default")

@@ -102,7 +102,8 @@ class World:
     async def start_worker(self) -> None:
         from engine.worker import build_worker
 
-        worker = build_worker(self.app.settings, app=self.app)
+        # its own context: a worker closes its context when it stops
+        worker = build_worker(self.app.settings, app=AppContext.create(self.app.settings))
         worker.handle_signals = False
         self.extra["worker"] = worker
         self.worker_task = asyncio.create_task(worker.main(), name="arq-worker")
@@ -113,6 +114,9 @@ async def world(settings, request):
     """Fake Discord + fake social servers + the mimic bot, connected and listening for worker events."""
     marker = request.node.get_closest_marker("bot_settings")
     overrides = dict(marker.kwargs) if marker else {}
+    if overrides.pop("engine", False):  # the tiny model, trained for a few steps only
+        overrides.update(base_model=str(request.getfixturevalue("tiny_model_dir")), train_steps=4,
+                         checkpoint_every=1000, job_lease_s=10)
     async with FakeDiscord() as discord, FakeSocial() as social:
         bot_settings = settings.model_copy(update={
             "discord_api_base": discord.api_base, "discord_gateway_url": discord.gateway_url,
@@ -138,4 +142,4 @@ async def world(settings, request):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "bot_settings(**fields): settings overrides for the world fixture")
+    config.addinivalue_line("markers", "bot_settings(engine=False, **fields): settings overrides for the world fixture")
