@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from data.context import AppContext
@@ -65,7 +66,11 @@ class Core:
             else:
                 return user
             s.add(user)
-            s.commit()
+            try:
+                s.commit()
+            except IntegrityError:  # two first commands of one person at once: the other one created the row
+                s.rollback()
+                return s.exec(select(User).where(User.discord_id == discord_id)).one()
             s.refresh(user)
             return user
         return await self.db(get_or_create)
