@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 REROLL_ID = "gallery:reroll"
+HIDE_ID = "gallery:hide"
 
 
 class GalleryButtons(discord.ui.View):
@@ -22,6 +23,11 @@ class GalleryButtons(discord.ui.View):
     async def reroll(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.bot.clicks.append((button.custom_id, interaction.user.id, interaction.message.id))
         await interaction.response.send_message("rerolling", ephemeral=True)
+
+    @discord.ui.button(label="Hide", style=discord.ButtonStyle.secondary, custom_id=HIDE_ID)
+    async def hide(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()  # a component's defer: DEFERRED_UPDATE_MESSAGE
+        await interaction.edit_original_response(content="hidden", view=None)
 
 
 class FeedbackModal(discord.ui.Modal, title="Feedback"):

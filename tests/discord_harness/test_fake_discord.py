@@ -11,7 +11,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from tests.discord_harness.harness_bot import REROLL_ID, HarnessBot
+from tests.discord_harness.harness_bot import HIDE_ID, REROLL_ID, HarnessBot
 from tests.fakes.discord_server import FakeDiscord, Upload, discord_py_pointed_at, running_bot
 
 
@@ -246,3 +246,12 @@ async def test_persistent_buttons_work_after_a_restart(fake_discord: FakeDiscord
         assert (await click.wait_response()).content == "rerolling"
         assert restarted.clicks == [(REROLL_ID, fake_discord.user("fan").id, message.id)]
     assert fake_discord.gateway.identify_count == 2
+
+
+async def test_deferred_update_then_edit_of_the_component_message(fake_discord: FakeDiscord, bot: HarnessBot) -> None:
+    await fake_discord.inject_slash_command("post", {"text": "art", "buttons": True}, channel="gallery")
+    message = await fake_discord.wait_for_message("gallery", lambda m: m.content == "art")
+    click = await fake_discord.inject_component(message, HIDE_ID)
+    assert (await click.wait_callback()).type == 6
+    edited = await click.wait_response(predicate=lambda m: m.content == "hidden")
+    assert edited is message and message.components == [] and message.edits == 1

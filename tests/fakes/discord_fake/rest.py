@@ -292,9 +292,11 @@ def _apply_callback(fake: FakeDiscord, handle: InteractionHandle, kind: int, dat
             handle.channel_id, {"content": "", "flags": flags}, [], source="interaction", interaction=handle
         )
         return handle.original
-    if kind == UPDATE_MESSAGE:
+    if kind in (UPDATE_MESSAGE, DEFERRED_UPDATE_MESSAGE):
+        # for a component interaction, "@original" is the message that carries the component
         target = fake.messages.get(int(handle.payload.get("message", {}).get("id", 0)))
-        if target is not None:
+        handle.original = target
+        if target is not None and kind == UPDATE_MESSAGE:
             fake.edit_message(target, data, files)
         return target
     if kind == MODAL:
@@ -321,7 +323,7 @@ def _webhook_message(request: web.Request, handle: InteractionHandle) -> FakeMes
     fake = fake_of(request)
     ref = request.match_info["message_id"]
     message = handle.original if ref == "@original" else fake.messages.get(int(ref)) if ref.isdigit() else None
-    if message is None or message.deleted or message.interaction_id != handle.id:
+    if message is None or message.deleted or (message.interaction_id != handle.id and message is not handle.original):
         raise unknown("Message", 10008)
     return message
 
