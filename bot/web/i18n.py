@@ -99,7 +99,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "maker.training_note": "規約にもとづき、このメーカーの学習に使われた画像をすべて公開しています。"
                                "どの画像も作者の確認済みアカウントに投稿されたものであることを確認済みです。",
         "maker.training_hidden": "このメーカーが属するサーバーは学習画像を公開していません。",
-        "maker.no_samples": "サンプルはまだありません。", "maker.generations": "生成画像 {count} 件",
+        "maker.no_samples": "サンプルはまだありません。", "maker.generations": "{count} 件",
         "maker.accounts": "確認済みアカウント", "maker.trigger": "トリガーワード",
         "maker.report": "このメーカーを通報", "maker.see_images": "このメーカーで作られた画像",
         "status.ready": "公開中", "status.training": "学習中", "status.revoked": "取り下げ済み",
@@ -197,19 +197,20 @@ def negotiate(accept_language: str) -> str:
 
 
 def refusal_text(locale: str, key: str, params: dict) -> str:
-    """A use case's Refusal, in words: the bot's shared catalogue when it knows the key, else ours."""
+    """A use case's Refusal, in words: the bot's shared catalogue (bot.i18n) when it knows the key, else ours."""
     try:
-        from bot.i18n import t  # written alongside the Discord adapter; the gallery works without it
-    except ImportError:
-        t = None
+        from bot.i18n import MESSAGES, t
+    except ImportError:  # the gallery does not depend on the Discord adapter's catalogue being present
+        MESSAGES, t = {}, None
+    if t is not None and key in MESSAGES:
+        try:
+            return t(key, locale, **params)
+        except (KeyError, IndexError, ValueError):
+            pass
     ours = f"refusal.{key}"
     if ours in STRINGS[DEFAULT]:
-        return text(locale, ours, **params)
-    if t is not None:
         try:
-            said = t(key, locale, **params)
-            if said and said != key:
-                return said
+            return text(locale, ours, **params)
         except (KeyError, IndexError, ValueError):
             pass
     return text(locale, "refusal.generic")

@@ -13,7 +13,6 @@ import jinja2
 from aiohttp import web
 
 from bot.core.app import Core
-from bot.web import i18n
 from bot.web.images import ThumbnailCache
 from bot.web.security import SAFE_HEADERS, Csrf, Limit, RateLimiter, secret_bytes
 

@@ -65,7 +65,8 @@ def render(request: web.Request, template: str, *, status: int = 200, active: st
     html = g.templates.get_template(template).render(
         lang=locale, other_lang=other, _=partial(i18n.text, locale), nav=NAV, active=active,
         switch_url=str(request.rel_url.update_query(lang=other)), csrf_field=CSRF_FIELD,
-        csrf_token=g.csrf.token_for(cookie), when=partial(i18n.format_time, locale=locale), iso=lambda v: i18n.iso_time(v).isoformat(),
+        csrf_token=g.csrf.token_for(cookie), when=partial(i18n.format_time, locale=locale),
+        iso=lambda value: i18n.iso_time(value).isoformat(),
         max_upload=i18n.format_bytes(g.settings.max_upload_bytes, locale), path=request.path, **context)
     response = web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
     response.headers["Cache-Control"] = "no-store"  # pages carry a form token

@@ -8,6 +8,7 @@ import io
 import os
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from sqlmodel import SQLModel
@@ -37,12 +38,14 @@ def _png(img) -> bytes:
     return out.getvalue()
 
 
+@lru_cache(maxsize=None)  # pure: drawn once per test session
 def _picture(seed: int, side: int = 160, style: str = "flat") -> bytes:
     from verification.synthetic import draw_illustration
 
     return _png(draw_illustration(seed, (side, side), style))
 
 
+@lru_cache(maxsize=None)
 def _watermarked(seed: int, trace_id: int) -> bytes:
     from verification.synthetic import draw_illustration
 
