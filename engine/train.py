@@ -393,10 +393,10 @@ def _save_lora(work_dir: Path, family: str, unet, text_encoder) -> Path:
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft.utils import get_peft_model_state_dict
 
-    unet_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    unet_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet, save_embedding_layers=False))
     te_layers = None
     if text_encoder is not None:
-        te_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(text_encoder))
+        te_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(text_encoder, save_embedding_layers=False))
     saver = StableDiffusionXLPipeline if family == "sdxl" else StableDiffusionPipeline
     saver.save_lora_weights(work_dir, unet_lora_layers=unet_layers, text_encoder_lora_layers=te_layers,
                             safe_serialization=True)

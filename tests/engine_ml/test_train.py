@@ -117,3 +117,22 @@ def _die_at(step):
         if p.step == step:
             raise RuntimeError("die")
     return progress
+
+
+@pytest.mark.parametrize("sdxl, train_text_encoder", [(True, False), (False, True)])
+def test_sdxl_and_text_encoder_loras_train_and_load(tmp_path, tiny_model_dir, artworks, sdxl, train_text_encoder):
+    from engine.generate import GenerateRequest, generate_images
+    from engine.pipelines import PipelineCache
+    from engine.tiny import build_tiny_pipeline
+
+    base = build_tiny_pipeline(tmp_path / "xl", sdxl=True) if sdxl else tiny_model_dir
+    cache = PipelineCache("cpu")
+    result = train_lora(quick_config(base, steps=4, sample_count=1, sample_steps=2, buckets=True,
+                                     train_text_encoder=train_text_encoder), artworks, tmp_path / "lora",
+                        pipeline_cache=cache)
+    prefixes = {key.split(".")[0] for key in _weights(result)}
+    assert prefixes == ({"unet", "text_encoder"} if train_text_encoder else {"unet"})
+    request = dict(base_model=str(base), prompt="mmcstyle", steps=3)
+    plain = np.asarray(generate_images(cache, GenerateRequest(**request))[0].image, dtype=np.int16)
+    styled = generate_images(cache, GenerateRequest(**request, lora_path=result.lora_path, adapter_name="m"))
+    assert np.abs(np.asarray(styled[0].image, dtype=np.int16) - plain).mean() > 1
