@@ -8,7 +8,7 @@ from PIL import Image
 
 THUMB_SIDE = 360
 _SNIFF = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
-          (b"BM", "image/bmp"))
+          (b"BM", "image/bmp"))  # what browsers show as is
 
 
 def content_type(data: bytes) -> str | None:
@@ -19,6 +19,16 @@ def content_type(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def as_png(data: bytes, max_pixels: int = 40_000_000) -> bytes:
+    """A browser-friendly copy of a stored image in a format browsers do not show (TIFF, for one)."""
+    with Image.open(io.BytesIO(data)) as img:
+        if img.width * img.height > max_pixels:
+            raise ValueError("image too large to convert")
+        out = io.BytesIO()
+        img.convert("RGBA" if "A" in img.getbands() else "RGB").save(out, "PNG")
+        return out.getvalue()
 
 
 def make_thumbnail(data: bytes, side: int = THUMB_SIDE, max_pixels: int = 40_000_000) -> bytes:

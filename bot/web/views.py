@@ -6,12 +6,13 @@ import logging
 from functools import partial
 
 from aiohttp import web
+from PIL import Image
 from yarl import URL
 
 from bot.core import gallery as views_of
 from bot.core.errors import Refusal
 from bot.web import i18n
-from bot.web.images import content_type, make_thumbnail
+from bot.web.images import as_png, content_type, make_thumbnail
 from bot.web.security import CSRF_COOKIE, CSRF_FIELD
 from bot.web.server import GALLERY, Gallery
 from bot.web.uploads import CHUNK, UploadTooLarge, read_form
@@ -250,7 +251,10 @@ async def report_submit(request: web.Request) -> web.Response:
     if not g.report_limiter.allow(_client(request)):
         return await _too_many(request, REPORT_MAX_BODY)
     if request.content_length is None or request.content_length > REPORT_MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=REPORT_MAX_BODY, actual_size=request.content_length or 0)
+        await _drain(request, 4 * REPORT_MAX_BODY)
+        locale = request_locale(request)
+        return error_page(request, 413, "error.generic.title",
+                          i18n.text(locale, "error.too_big", limit=i18n.format_bytes(REPORT_MAX_BODY, locale)))
     form = await request.post()
     if not _csrf_ok(request, form.get(CSRF_FIELD)):
         return _csrf_refused(request)
@@ -294,8 +298,12 @@ def _image_response(request: web.Request, etag: str, body: bytes, ctype: str) ->
 async def image_blob(request: web.Request) -> web.Response:
     digest, data = await _public_bytes(request)
     ctype = content_type(data)
-    if ctype is None:
-        raise web.HTTPNotFound()
+    if ctype is None:  # stored in a format browsers do not show (TIFF): a PNG copy, never the raw bytes
+        try:
+            data = await asyncio.to_thread(as_png, data, _gallery(request).settings.max_image_pixels)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise web.HTTPNotFound() from None
+        ctype = "image/png"
     return _image_response(request, digest, data, ctype)
 
 
@@ -307,7 +315,7 @@ async def thumbnail(request: web.Request) -> web.Response:
         _, data = await _public_bytes(request)
         try:
             cached = await asyncio.to_thread(make_thumbnail, data, max_pixels=g.settings.max_image_pixels)
-        except (OSError, ValueError):
+        except (OSError, ValueError, Image.DecompressionBombError):
             raise web.HTTPNotFound() from None
         g.thumbs.put(digest, cached)
     elif not await views_of.is_public_blob(g.core, digest):  # withdrawn since it was cached

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
+from PIL import Image
 from sqlmodel import SQLModel
 
 from data.context import AppContext
@@ -99,7 +100,11 @@ def seed_gallery(app: AppContext, now: datetime | None = None) -> Seeded:
         aoi_style = maker("aoi-style", aoi, "ready", "commercial", age_days=10, training=3)
         ren_pastel = maker("ren-pastel", ren, "ready", "personal", age_days=9, training=2, style="pastel")
         maker("ren-closed", ren, "ready", "not_allowed", age_days=8, training=2, guild_id=555)
-        maker("aoi-wip", aoi, "training", "personal", age_days=1, training=1)
+        wip = maker("aoi-wip", aoi, "training", "personal", age_days=1, training=1)
+        tiff = io.BytesIO()  # stored as uploaded, in a format browsers do not show
+        Image.open(io.BytesIO(_picture(77))).save(tiff, "TIFF")
+        seeded.blobs["aoi-wip.tiff"] = put(tiff.getvalue())
+        s.add(MakerImage(maker_id=wip.id, blob=seeded.blobs["aoi-wip.tiff"], verdict_reason="posted"))
         kai_old = maker("kai-old", kai, "revoked", "commercial", age_days=12, training=2, style="dark")
         maker("kai-banned", kai, "taken_down", "personal", age_days=11, training=1, style="dark")
         hidden = maker("ren-hidden", ren, "ready", "personal", visibility="private", age_days=7, training=1)

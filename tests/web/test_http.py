@@ -81,7 +81,7 @@ async def test_only_public_images_are_served(gallery):
     client, _, seeded = gallery
     b = seeded.blobs
     public = [b["aoi-style.sample"], b["aoi-style.train0"], b["traced.image"], b["remake.image"],
-              b["ren-closed.sample"], b["aoi-wip.train0"]]
+              b["ren-closed.sample"], b["aoi-wip.train0"], b["aoi-wip.tiff"]]
     hidden = [b["aoi-style.lora"],  # model weights
               b["remake.source"],  # a remake's input
               b["down.withdrawn"],  # a taken-down generation (its blob still exists here)
@@ -205,6 +205,15 @@ async def test_report_lands_in_the_review_queue(gallery):
                                                   "target_id": "987654", "reason": "gone?"})
     assert response.status == 400  # the bot's own words for the same refusal, as Discord users see them
     assert refusal_words("report.target_missing") in html.unescape(await response.text())
+
+
+async def test_oversized_report_is_refused_politely(gallery):
+    client, core, seeded = gallery
+    token = await _token(client)
+    response = await client.post("/report", data={"csrf": token, "target_kind": "generation",
+                                                  "target_id": str(seeded.gens["old"]), "reason": "x" * 40_000})
+    assert response.status == 413 and "the limit is 16 KB" in await response.text()
+    assert not [r for r in await _moderator_queue(core) if r.source == "web"]
 
 
 async def test_report_rate_limit(gallery):
