@@ -102,6 +102,19 @@ def safe_adapter_name(name: str) -> str:
     return cleaned if cleaned and not cleaned[0].isdigit() else f"a_{cleaned}"
 
 
+def read_lora_file(lora_path: Path) -> dict[str, torch.Tensor]:
+    """A LoRA state dict from a directory or any file name (blobs have no extension); safetensors only,
+    so a file can never run code the way a pickled checkpoint could."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    folder, name = _file_and_dir(lora_path)
+    try:
+        return load_file(folder / name, device="cpu")
+    except (OSError, SafetensorError) as exc:
+        raise ModelLoadError(f"{folder / name} is not a readable safetensors LoRA file") from exc
+
+
 @dataclass(frozen=True)
 class AdapterSpec:
     path: Path
@@ -197,11 +210,20 @@ class PipelineCache:
             while len(self._adapters) >= self.max_adapters:
                 oldest, _ = self._adapters.popitem(last=False)
                 pipe.delete_adapters(oldest)
-            folder, weight_name = _file_and_dir(spec.path)
+            state_dict = read_lora_file(spec.path)
             try:
-                pipe.load_lora_weights(str(folder), weight_name=weight_name, adapter_name=name)
-            except (OSError, ValueError, KeyError) as exc:
-                raise ModelLoadError(f"could not load LoRA {spec.path}: {exc}") from exc
+                pipe.load_lora_weights(state_dict, adapter_name=name)
+            except (ValueError, KeyError, RuntimeError) as exc:
+                self._drop_partial(pipe, name)
+                raise ModelLoadError(f"the LoRA {spec.path.name} does not fit this base model") from exc
             self._adapters[name] = key
         self._adapters.move_to_end(name)
         return name
+
+    @staticmethod
+    def _drop_partial(pipe, name: str) -> None:
+        """A load that failed half-way may have injected some layers; take them out again."""
+        try:
+            pipe.delete_adapters(name)
+        except (ValueError, KeyError, AttributeError):
+            pass

@@ -260,7 +260,10 @@ def train_lora(cfg: TrainConfig, images: list[Image.Image], work_dir: Path, *,
                pipeline_cache: PipelineCache | None = None, device: str = "auto", dtype: str = "auto",
                progress: Callable[[TrainProgress], None] | None = None,
                should_stop: Callable[[], bool] | None = None, progress_every_s: float = 3.0) -> TrainResult:
-    """Train a LoRA on `images`; resumes from `work_dir`'s checkpoints; writes weights, metadata and samples."""
+    """Train a LoRA on `images`; resumes from `work_dir`'s checkpoints; writes weights, metadata and samples.
+
+    With a `pipeline_cache` its device and dtype are used (`device`/`dtype` apply only to a cache made here).
+    Blocking and CPU/GPU-heavy: run it in a worker thread. Raises TrainingCancelled when should_stop() is true."""
     from diffusers import DDPMScheduler, UNet2DConditionModel
     from diffusers.optimization import get_scheduler
     from diffusers.training_utils import cast_training_params

@@ -12,7 +12,7 @@ from engine.train import train_lora
 from tests.engine_ml.helpers import draw_artwork, quick_config
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def one_torch_thread():
     # toy-sized ops: one thread is far faster than two fighting other processes for two cores
     previous = torch.get_num_threads()

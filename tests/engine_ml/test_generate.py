@@ -85,3 +85,34 @@ def test_few_step_mode_runs_with_its_own_lora_and_leaves_the_base_alone(tiny_mod
     assert len(fast) == 2
     assert type(cache.get(str(tiny_model_dir)).scheduler).__name__ == "DPMSolverMultistepScheduler"
     assert np.array_equal(before, _pixels(generate_images(cache, _request(tiny_model_dir))))
+
+
+def test_a_lora_blob_without_extension_loads_and_bad_files_are_refused(tiny_model_dir, trained_loras, tmp_path,
+                                                                       cache):
+    import shutil
+
+    from engine.pipelines import ModelLoadError
+
+    lora_dir = trained_loras[0].lora_path.parent
+    blob = tmp_path / "3f" / "a1" / ("3fa1" + "0" * 60)
+    blob.parent.mkdir(parents=True)
+    shutil.copy(trained_loras[0].lora_path, blob)
+    from_blob = _pixels(generate_images(cache, _request(tiny_model_dir, lora_path=blob, adapter_name="b")))
+    from_dir = _pixels(generate_images(cache, _request(tiny_model_dir, lora_path=lora_dir, adapter_name="d")))
+    assert np.array_equal(from_blob, from_dir)
+
+    pickled = tmp_path / "evil.bin"
+    pickled.write_bytes(b"\x80\x04not a safetensors file")
+    plain = _pixels(generate_images(cache, _request(tiny_model_dir)))
+    with pytest.raises(ModelLoadError, match="not a readable safetensors"):
+        generate_images(cache, _request(tiny_model_dir, lora_path=pickled, adapter_name="e"))
+    xl_lora = tmp_path / "xl.safetensors"
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(trained_loras[0].lora_path)
+    save_file({k.replace("to_q", "to_qq"): v for k, v in weights.items()}, xl_lora)  # fits no layer here
+    try:
+        generate_images(cache, _request(tiny_model_dir, lora_path=xl_lora, adapter_name="x"))
+    except ModelLoadError:
+        pass
+    assert np.array_equal(plain, _pixels(generate_images(cache, _request(tiny_model_dir))))
