@@ -32,8 +32,9 @@ MAX_PAGE = 10_000
 class Page:
     items: list
     page: int
-    pages: int
-    total: int
+    pages: int | None  # None where counting would cost a scan (generations): then only `more` is known
+    total: int | None
+    more: bool = False
 
     @property
     def has_prev(self) -> bool:
@@ -41,7 +42,7 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.more if self.pages is None else self.page < self.pages
 
 
 @dataclass
@@ -68,9 +69,18 @@ class MakerCard:
 
 
 @dataclass
+class Shown:
+    """An image on a page, with where it belongs (the server checks that place instead of searching)."""
+
+    blob: str
+    generation_id: int | None = None
+    maker_id: int | None = None
+
+
+@dataclass
 class MakerDetail:
     card: MakerCard
-    samples: list[str]  # blobs: the maker's sample and recent visible generations
+    samples: list[Shown]  # the maker's sample and images of its recent visible generations
     training_images: list[str]  # blobs, empty when gone or not published
     training_published: bool
     generation_count: int
@@ -200,13 +210,13 @@ async def maker_detail(core: Core, name: str, *, samples: int = 8) -> MakerDetai
         card = MakerCard(maker=maker, artist=artist, gone=gone, cover_blob="" if gone else _cover(s, maker))
         if gone:
             return MakerDetail(card, [], [], published, count)
-        shown = [maker.sample_blob] if maker.sample_blob else []
+        shown = [Shown(maker.sample_blob, maker_id=maker.id)] if maker.sample_blob else []
         recent = s.exec(select(Generation).where(Generation.maker_id == maker.id,
                                                  Generation.status == JobStatus.done.value,
                                                  Generation.taken_down.is_(False))
-                        .order_by(Generation.created_at.desc()).limit(samples)).all()
+                        .order_by(Generation.id.desc()).limit(samples)).all()
         for gen in recent:
-            shown.extend(b for b in gen.image_blobs if b not in shown)
+            shown.extend(Shown(b, generation_id=gen.id) for b in gen.image_blobs)
         training = []
         if published:
             training = list(s.exec(select(MakerImage.blob).where(MakerImage.maker_id == maker.id)
@@ -248,7 +258,10 @@ async def artists_page(core: Core, page: int = 1, per_page: int = PER_PAGE) -> P
 
 async def generations_page(core: Core, *, kind: str | None = None, page: int = 1,
                            per_page: int = PER_PAGE) -> Page:
-    """Finished generations of public makers, newest first; `kind` is "txt2img", "remake" or None for both."""
+    """Finished generations of public makers, newest first; `kind` is "txt2img", "remake" or None for both.
+
+    Ordered by id (the primary key: newest first without a sort) and not counted: at millions of rows a count
+    is a scan, so the page knows only whether another follows."""
     page = _clamp_page(page)
 
     def query(s: Session) -> Page:
@@ -256,14 +269,11 @@ async def generations_page(core: Core, *, kind: str | None = None, page: int = 1
                  Maker.status.in_(LISTED_STATUSES)]
         if kind is not None:
             where.append(Generation.kind == GenerationKind(kind).value)
-        joined = select(Generation, Maker).join(Maker, Maker.id == Generation.maker_id).where(*where)
-        total = s.exec(select(func.count()).select_from(Generation).join(Maker, Maker.id == Generation.maker_id)
-                       .where(*where)).one()
-        rows = s.exec(joined.order_by(Generation.created_at.desc(), Generation.id.desc())
-                      .offset((page - 1) * per_page).limit(per_page)).all()
+        rows = s.exec(select(Generation, Maker).join(Maker, Maker.id == Generation.maker_id).where(*where)
+                      .order_by(Generation.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)).all()
+        more, rows = len(rows) > per_page, rows[:per_page]
         artists = _artists(s, {m.owner_id for _, m in rows})
-        return Page([_generation_card(g, m, artists[m.owner_id]) for g, m in rows], page,
-                    _pages(total, per_page), total)
+        return Page([_generation_card(g, m, artists[m.owner_id]) for g, m in rows], page, None, None, more)
     return await core.db(query)
 
 
@@ -284,25 +294,48 @@ async def generation_view(core: Core, generation_id: int) -> GenerationCard | No
 # blobs --------------------------------------------------------------------------------------------------------
 
 
-async def is_public_blob(core: Core, digest: str) -> bool:
+async def is_public_blob(core: Core, digest: str, *, generation_id: int | None = None,
+                         maker_id: int | None = None) -> bool:
     """Whether the gallery may serve this blob: shown on some page that is not a tombstone.
 
+    Pages name where an image belongs (`generation_id` or `maker_id`), and then only that place is checked:
+    a primary-key look-up. Without a hint every place is searched, which for generations means reading their
+    JSON lists of blobs (a scan: fine for links shared by hand, not for every thumbnail of a page).
     LoRA files, checkpoints, remake inputs and anything withdrawn are never served."""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         return False
     live = (Maker.visibility != Visibility.private.value, Maker.status.in_((MakerStatus.ready.value,
                                                                           MakerStatus.training.value)))
 
-    def query(s: Session) -> bool:
-        if s.exec(select(Maker.id).where(Maker.sample_blob == digest, *live)).first():
+    def maker_shows(s: Session, maker: Maker) -> bool:
+        if maker.sample_blob == digest:
             return True
-        for maker in s.exec(select(Maker).join(MakerImage, MakerImage.maker_id == Maker.id)
-                            .where(MakerImage.blob == digest, *live)).all():
-            if _training_published(s, maker):
-                return True
-        # image_blobs is a JSON list; its text form holds the quoted digest (the digest is plain hex: no escaping)
+        return _training_published(s, maker) and s.exec(select(MakerImage.id).where(
+            MakerImage.maker_id == maker.id, MakerImage.blob == digest)).first() is not None
+
+    def by_generation(s: Session) -> bool:
+        gen = s.get(Generation, generation_id)
+        if gen is None or gen.taken_down or gen.status != JobStatus.done.value or digest not in gen.image_blobs:
+            return False
+        return s.exec(select(Maker.id).where(Maker.id == gen.maker_id, *live)).first() is not None
+
+    def by_maker(s: Session) -> bool:
+        maker = s.exec(select(Maker).where(Maker.id == maker_id, *live)).first()
+        return maker is not None and maker_shows(s, maker)
+
+    def anywhere(s: Session) -> bool:
+        candidates = s.exec(select(Maker).where(Maker.sample_blob == digest, *live)).all()
+        candidates += s.exec(select(Maker).join(MakerImage, MakerImage.maker_id == Maker.id)
+                             .where(MakerImage.blob == digest, *live)).all()
+        if any(maker_shows(s, m) for m in candidates):
+            return True
+        # image_blobs is a JSON list; its text form holds the quoted digest (plain hex: nothing to escape)
         hit = s.exec(select(Generation.id).join(Maker, Maker.id == Generation.maker_id).where(
             cast(Generation.image_blobs, String).like(f'%"{digest}"%'), Generation.taken_down.is_(False),
             Generation.status == JobStatus.done.value, *live)).first()
         return hit is not None
-    return await core.db(query)
+    if generation_id is not None:
+        return await core.db(by_generation)
+    if maker_id is not None:
+        return await core.db(by_maker)
+    return await core.db(anywhere)

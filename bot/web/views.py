@@ -277,10 +277,21 @@ async def report_submit(request: web.Request) -> web.Response:
 # images -------------------------------------------------------------------------------------------------------
 
 
+def _hint(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+async def _may_serve(request: web.Request, digest: str) -> bool:
+    """Pages say where an image belongs (?g=generation, ?m=maker) so the check is a look-up, not a search."""
+    return await views_of.is_public_blob(_gallery(request).core, digest, generation_id=_hint(request, "g"),
+                                         maker_id=_hint(request, "m"))
+
+
 async def _public_bytes(request: web.Request) -> tuple[str, bytes]:
     g = _gallery(request)
     digest = request.match_info["digest"]
-    if not await views_of.is_public_blob(g.core, digest):
+    if not await _may_serve(request, digest):
         raise web.HTTPNotFound()
     try:
         return digest, await asyncio.to_thread(g.core.app.blobs.get, digest)
@@ -318,7 +329,7 @@ async def thumbnail(request: web.Request) -> web.Response:
         except (OSError, ValueError, Image.DecompressionBombError):
             raise web.HTTPNotFound() from None
         g.thumbs.put(digest, cached)
-    elif not await views_of.is_public_blob(g.core, digest):  # withdrawn since it was cached
+    elif not await _may_serve(request, digest):  # withdrawn since it was cached
         g.thumbs.discard(digest)
         raise web.HTTPNotFound()
     return _image_response(request, f"t-{digest}", cached, "image/webp")

@@ -213,13 +213,13 @@ def test_generations_and_remakes_with_pagination(browser, live):
     from selenium.webdriver.common.by import By
 
     text = visit(browser, live, "/generations")
-    assert "Page 1 of 2" in text and "This image was taken down." in text and "The artist revoked this maker" in text
+    assert "Page 1" in text and "This image was taken down." in text and "The artist revoked this maker" in text
     assert len(browser.find_elements(By.CSS_SELECTOR, "ul.grid > li")) == 24
     assert_images_loaded(browser, 20)
     screenshot(browser, "generations")
     browser.find_element(By.PARTIAL_LINK_TEXT, "Next").click()
     text = main_text(browser)
-    assert "Page 2 of 2" in text and browser.current_url.endswith("/generations?page=2")
+    assert "Page 2" in text and "Next" not in text and browser.current_url.endswith("/generations?page=2")
     assert len(browser.find_elements(By.CSS_SELECTOR, "ul.grid > li")) == 6
     assert "an old picture" not in text  # prompts are on the image pages; cards carry maker and artist
     assert_images_loaded(browser, 4)
