@@ -4,21 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
 
 from engine.pipelines import PipelineCache
 from engine.train import train_lora
-from tests.engine_ml.helpers import draw_artwork, quick_config
+from tests.engine_ml.helpers import draw_artwork, one_thread, quick_config
 
 
 @pytest.fixture(scope="module", autouse=True)
 def one_torch_thread():
-    # toy-sized ops: one thread is far faster than two fighting other processes for two cores
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with one_thread():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +31,9 @@ def cache() -> PipelineCache:
 def trained_loras(tmp_path_factory, tiny_model_dir, artworks):
     """Two LoRAs on the tiny model (different seeds and triggers), trained once for the session."""
     shared = PipelineCache("cpu")
-    first = train_lora(quick_config(tiny_model_dir), artworks, tmp_path_factory.mktemp("lora-a"),
-                       pipeline_cache=shared)
-    second = train_lora(quick_config(tiny_model_dir, seed=2, trigger="othrstyle"), artworks[::-1],
-                        tmp_path_factory.mktemp("lora-b"), pipeline_cache=shared)
+    with one_thread():  # session fixtures start before the module-scoped thread setting
+        first = train_lora(quick_config(tiny_model_dir), artworks, tmp_path_factory.mktemp("lora-a"),
+                           pipeline_cache=shared)
+        second = train_lora(quick_config(tiny_model_dir, seed=2, trigger="othrstyle"), artworks[::-1],
+                            tmp_path_factory.mktemp("lora-b"), pipeline_cache=shared)
     return first, second

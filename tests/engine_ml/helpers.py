@@ -1,7 +1,10 @@
 """Helpers shared by the engine ML tests."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+
+import torch
 
 from PIL import Image, ImageDraw
 
@@ -24,3 +27,14 @@ def quick_config(base: Path, **overrides) -> TrainConfig:
                   checkpoint_every=3, sample_count=2, sample_steps=4)
     values.update(overrides)
     return TrainConfig(**values)
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Toy-sized ops: one torch thread is far faster than two fighting other processes for two cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
