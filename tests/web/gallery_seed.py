@@ -154,8 +154,9 @@ def seed_gallery(app: AppContext, now: datetime | None = None) -> Seeded:
 
 
 def gallery_settings(tmp_dir, **overrides) -> Settings:
-    return Settings(_env_file=None, var_dir=tmp_dir / "var", database_url=f"sqlite:///{tmp_dir / 'gallery.db'}",
-                    redis_url=REDIS_URL, redis_prefix=f"mimic-web-{uuid.uuid4().hex[:8]}", **overrides)
+    values = dict(var_dir=tmp_dir / "var", database_url=f"sqlite:///{tmp_dir / 'gallery.db'}", redis_url=REDIS_URL,
+                  redis_prefix=f"mimic-web-{uuid.uuid4().hex[:8]}")
+    return Settings(_env_file=None, **{**values, **overrides})
 
 
 def gallery_context(settings: Settings) -> AppContext:

@@ -259,6 +259,8 @@ async def test_oversized_and_empty_uploads_are_refused_politely(gallery):
     form = FormData()
     form.add_field("image", b"GIF89a", filename="x.gif", content_type="image/gif")
     assert (await client.post("/trace", data=form)).status == 403  # no token
+    response = await client.post("/trace", data={"csrf": token})  # the fourth try from this address
+    assert response.status == 429 and response.headers["Retry-After"] == "60"
 
 
 @pytest.mark.skipif(not HAS_TRACE, reason="engine.trace (trace_image) is not written yet")
@@ -276,3 +278,34 @@ async def test_trace_finds_the_generation(gallery):
     response = await client.post("/trace", data=form)
     assert response.status == 400
     assert refusal_words("image.rejected", reason="") in html.unescape(await response.text())
+
+
+async def test_gallery_queries_on_postgresql(pg_url, tmp_path):
+    """The same views on PostgreSQL: JSON-as-text search, boolean filters, the paging."""
+    from bot.core import gallery
+    from tests.web.gallery_seed import gallery_context, gallery_settings, seed_gallery
+
+    app = gallery_context(gallery_settings(tmp_path, database_url=pg_url))
+    try:
+        seeded = seed_gallery(app)
+        core = Core(app=app, queue=JobQueue(app.redis_url, app.settings.redis_prefix), providers={})
+        b, g = seeded.blobs, seeded.gens
+        assert await gallery.is_public_blob(core, b["traced.image"])
+        assert await gallery.is_public_blob(core, b["traced.image"], generation_id=g["traced"])
+        assert await gallery.is_public_blob(core, b["aoi-style.train2"])
+        for digest in (b["down.withdrawn"], b["of-revoked.image"], b["of-private.image"], b["remake.source"],
+                       b["ren-closed.train0"], b["aoi-style.lora"]):
+            assert not await gallery.is_public_blob(core, digest), digest
+        first = await gallery.generations_page(core, kind="txt2img")
+        second = await gallery.generations_page(core, kind="txt2img", page=2)
+        assert len(first.items) == 24 and first.has_next and len(second.items) == 6 and not second.has_next
+        assert [c.gone_reason for c in first.items if c.gone] == ["maker_revoked", "taken_down"]
+        artists = await gallery.artists_page(core)
+        assert [a.name for a in artists.items] == ["Aoi Sato", "Kai", "Ren"]
+        detail = await gallery.maker_detail(core, "aoi-style")
+        assert len(detail.training_images) == 3 and detail.card.artist.accounts[0].url == "https://x.com/aoi_draws"
+        async with TestClient(TestServer(build_web_app(core))) as client:
+            page = await (await client.get(f"/g/{g['traced']}")).text()
+            assert "a girl with a red umbrella in the rain" in page
+    finally:
+        app.db.dispose()
