@@ -117,10 +117,10 @@ async def build_client(spec: str | None, endpoints: Endpoints) -> discord.Client
     from data.settings import Settings
 
     if spec == "mimic":
-        spec = f"{__name__}:mimic_bot"
-
-    module_name, _, func_name = spec.partition(":")
-    factory = getattr(importlib.import_module(module_name), func_name)
+        factory = mimic_bot
+    else:
+        module_name, _, func_name = spec.partition(":")
+        factory = getattr(importlib.import_module(module_name), func_name)
     settings = Settings(
         var_dir=Path(tempfile.mkdtemp(prefix="mimic-bench-")),
         discord_token=endpoints.token,

@@ -78,15 +78,17 @@ async def test_follow_up_after_fifteen_minutes_fails(fake_discord: FakeDiscord, 
     assert handle.followups == []
 
 
-async def test_rate_limited_message_send_is_retried(fake_discord: FakeDiscord, bot: HarnessBot) -> None:
+@pytest.mark.parametrize("is_global", [False, True])
+async def test_rate_limited_message_send_is_retried(fake_discord: FakeDiscord, bot: HarnessBot, is_global: bool) -> None:
     route = "POST /channels/{channel_id}/messages"
-    fake_discord.inject_429(route, count=2, retry_after=0.05)
+    fake_discord.inject_429(route, count=2, retry_after=0.05, is_global=is_global)
     handle = await fake_discord.inject_slash_command("post", {"text": "hello gallery"}, channel="gallery")
     message = await fake_discord.wait_for_message("gallery", lambda m: m.content == "hello gallery")
     assert message.source == "bot"
     assert [r.status for r in fake_discord.requests_to(route)] == [429, 429, 200]
     assert (await handle.wait_response()).content == f"posted {message.id}"
     assert bot.errors == []
+    assert [r.status for r in fake_discord.failed_requests()] == [429, 429]
 
 
 async def test_successful_responses_carry_rate_limit_headers(fake_discord: FakeDiscord) -> None:

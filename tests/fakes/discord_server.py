@@ -1,8 +1,22 @@
 """A local Discord-compatible server (REST + gateway) for tests and benchmarks.
 
     async with FakeDiscord() as discord, running_bot(bot, discord):
-        handle = await discord.inject_slash_command("ping")
-        assert (await handle.wait_callback()).ok
+        handle = await discord.inject_slash_command("maker create", {"name": "aoi", "images": Upload("a.png", data)},
+                                                   user="artist", locale="ja")
+        assert (await handle.wait_callback()).ok           # acknowledged within 3 s (fake clock)
+        reply = await handle.wait_response()               # immediate answer, edited "thinking" or follow-up
+        post = await discord.wait_for_message("gallery", lambda m: m.source == "bot" and m.files)
+        click = await discord.inject_component(post, "result:reroll:42", user="fan")
+
+The world: `discord.guild` ("Test Guild": #general, #gallery; roles @everyone, "mimic-moderator",
+"Server Manager" = Manage Server) with users owner, moderator, manager, artist, fan (`discord.user(name)`);
+add more with `create_user`, `add_channel`, `add_guild`. Rules enforced: 3 s to acknowledge (404/10062),
+one acknowledgement (400/40060), 15 min interaction tokens (401/50027), follow-ups only after an
+acknowledgement (404/10015), 10 files (400/50035), upload size (413/40005; per interaction its
+attachment_size_limit), 2000 characters, no empty messages (400/50006), bot token on REST (401),
+rate limits per route and major parameter (429 with Via/Retry-After, like Discord's), plus injected 429s.
+Everything is recorded: `discord.requests`, `requests_to(route)`, `failed_requests()`, `messages_in(channel)`,
+`commands` (synced trees by guild id, None = global), and each InteractionHandle's callbacks/followups.
 
 How discord.py 2.7 is pointed elsewhere (no library edits):
   * REST: every request URL is built in `discord.http.Route.__init__` as `Route.BASE + path`, including
