@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core.app import Core
+from data.settings import ConfigError
 from bot.web.images import ThumbnailCache
 from bot.web.security import SAFE_HEADERS, Csrf, Limit, RateLimiter, secret_bytes
 
@@ -84,7 +85,10 @@ async def serve_web(app, *, host: str, port: int) -> None:
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # port taken, address not ours: a setting to fix, not a crash
+            raise ConfigError(f"the web gallery cannot listen on {host}:{port} ({exc.strerror or exc})") from None
         log.info("web gallery on http://%s:%s", host, port)
         await asyncio.Event().wait()
     finally:

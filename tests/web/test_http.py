@@ -60,6 +60,35 @@ async def test_safe_headers_everywhere(gallery):
         assert "Server" not in response.headers, path
 
 
+async def test_pages_need_no_javascript_and_label_their_images(gallery):
+    client, _, seeded = gallery
+    pages = ["/", "/makers", "/makers/aoi-style", "/makers/kai-old", "/generations", "/remakes", "/artists",
+             "/trace", f"/g/{seeded.gens['traced']}", f"/g/{seeded.gens['down']}", "/?lang=ja", "/nothing"]
+    for path in pages:
+        body = await (await client.get(path)).text()
+        assert "<script" not in body.lower() and " on" + "click=" not in body.lower(), path
+        assert re.search(r'<html lang="(en|ja)">', body), path
+        for tag in re.findall(r"<img [^>]*>", body):
+            assert re.search(r'alt="[^"]+"', tag), (path, tag)
+        for control in re.findall(r'<(?:textarea|input)(?![^>]*type="hidden")[^>]*id="([^"]+)"', body):
+            assert f'<label for="{control}">' in body, (path, control)
+
+
+async def test_a_taken_port_is_a_clear_configuration_error(gallery_app):
+    import socket
+
+    from bot.web.server import serve_web
+    from data.settings import ConfigError
+
+    app, _ = gallery_app
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            await serve_web(app, host="127.0.0.1", port=port)
+
+
 async def test_error_pages_are_ours_and_reveal_nothing(gallery):
     client, core, _ = gallery
     for path in ("/no/such/page", "/g/999999", "/makers/ren-hidden", "/makers/aoi-draft", "/static/../conftest.py"):
