@@ -165,9 +165,10 @@ async def drive(fake: FakeDiscord, args: argparse.Namespace, on_start=lambda: No
     options = json.loads(args.options) if args.options else {"maker": "aoi", "prompt": "smiling"}
     await fake.wait_until_connected(args.timeout)
     await fake.wait_for_sync(args.timeout)
-    await one_round(fake, min(10, args.n), args.command, options, args.timeout)  # warm-up
+    # a cold round first: the client's connection pool grows to n connections, caches fill
+    cold = await one_round(fake, args.n, args.command, options, args.timeout)
     on_start()
-    return [await one_round(fake, args.n, args.command, options, args.timeout) for _ in range(args.rounds)]
+    return [cold] + [await one_round(fake, args.n, args.command, options, args.timeout) for _ in range(args.rounds)]
 
 
 async def run_same_process(args: argparse.Namespace) -> tuple[list[dict], float | None]:
@@ -214,7 +215,7 @@ async def run_split(args: argparse.Namespace) -> tuple[list[dict], float | None]
                     kind, value = await asyncio.to_thread(ours.recv)
                 if kind != "results":
                     raise RuntimeError(f"fake Discord process failed: {value}")
-                bot_cpu_ms = 1000 * (time.process_time() - cpu_started) / (args.n * args.rounds)
+                bot_cpu_ms = 1000 * (time.process_time() - cpu_started) / (args.n * args.rounds)  # warm rounds
                 return value, bot_cpu_ms
             finally:
                 await client.close()
@@ -235,17 +236,18 @@ async def main(args: argparse.Namespace) -> int:
     print(f"load average before: {load_before[0]:.2f} (cores: {os.cpu_count()}); fake Discord in {where}")
     cpu_label = "cpu ms each" + (" (bot+fake)" if args.same_process else " (fake)")
     print(f"{'round':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'acks/s':>8} {'answers/s':>10} {cpu_label:>22} {'failed':>6}")
-    for i, r in enumerate(results, 1):
+    for i, r in enumerate(results):
         print(
-            f"{i:>5} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} "
+            f"{i if i else 'cold':>5} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} "
             f"{r['acks_per_s']:>8.0f} {r['answers_per_s']:>10.0f} {r['cpu_ms_each']:>22.2f} {r['failed']:>6}"
         )
     print(f"a sample answer: {results[-1]['sample_answer']!r}")
     if bot_cpu_ms is not None:
         print(f"bot process cpu per interaction: {bot_cpu_ms:.2f} ms")
-    worst_p99 = max(r["p99_ms"] for r in results)
+    warm = results[1:]
+    worst_p99 = max(r["p99_ms"] for r in warm)
     verdict = "PASS" if worst_p99 < args.target_ms and not any(r["failed"] for r in results) else "FAIL"
-    print(f"worst p99 ack {worst_p99:.1f} ms (target < {args.target_ms:.0f} ms): {verdict}")
+    print(f"worst p99 ack of the warm rounds {worst_p99:.1f} ms (target < {args.target_ms:.0f} ms): {verdict}")
     return 0 if verdict == "PASS" else 1
 
 
