@@ -97,8 +97,9 @@ async def running_bot(bot, discord: FakeDiscord, *, wait_ready: bool = False, ti
             yield bot
         finally:
             await bot.close()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            outcome = (await asyncio.gather(task, return_exceptions=True))[0]
+    if isinstance(outcome, Exception):  # the bot crashed while the block ran without error
+        raise outcome
 
 
 __all__ = [
