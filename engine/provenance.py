@@ -255,8 +255,13 @@ def _new_local_identity() -> tuple[bytes, bytes]:
 def _c2pa_context():
     import c2pa
 
-    # no embedded thumbnail: the signed image is its own preview, and a thumbnail would add ~30 KB
-    return c2pa.Context(c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}}))
+    return c2pa.Context(c2pa.Settings.from_dict({
+        # reading a stranger's upload must never make us fetch a URL it names (SSRF, unbounded latency)
+        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+        "core": {"allowed_network_hosts": []},
+        # no embedded thumbnail: the signed image is its own preview, and a thumbnail would add ~30 KB
+        "builder": {"thumbnail": {"enabled": False}},
+    }))
 
 
 def sign_c2pa(image_bytes: bytes, mime: str, *, title: str, generator: str, trace_id: int, artist: str,
@@ -311,7 +316,7 @@ def read_c2pa(data: bytes, mime: str | None = None) -> dict | None:
     if mime is None:
         return None
     try:
-        with c2pa.Reader(mime, io.BytesIO(data)) as reader:
+        with c2pa.Reader(mime, io.BytesIO(data), context=_c2pa_context()) as reader:
             store = json.loads(reader.json())
             state = reader.get_validation_state()
     except (c2pa.C2paError, ValueError, OSError):

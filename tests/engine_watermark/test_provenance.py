@@ -120,3 +120,41 @@ def test_unknown_xmp_fields_are_refused():
 def test_xmp_chunk_precedes_pixels(final_png):
     kinds = [k for k, _ in chunks(final_png)]
     assert kinds.index(b"iTXt") < kinds.index(b"IDAT")
+
+
+def test_reading_never_fetches_a_remote_manifest(signing_identity):
+    """An upload may point at a remote manifest URL; the stock reader would fetch it (SSRF), ours must not."""
+    import http.server
+    import threading
+
+    import c2pa
+
+    requests: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cert, key = signing_identity
+        manifest = {"claim_generator_info": [{"name": "elsewhere"}], "title": "t", "format": "image/png",
+                    "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [
+                        {"action": "c2pa.created", "digitalSourceType": pv.TRAINED_ALGORITHMIC_MEDIA}]}}]}
+        info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, cert.read_bytes(), key.read_bytes(), None)
+        with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
+            builder.set_no_embed()
+            builder.set_remote_url(f"http://127.0.0.1:{server.server_port}/manifest.c2pa")
+            out = io.BytesIO()
+            builder.sign(signer, "image/png", io.BytesIO(pv.encode_png(shapes(100), xmp_fields={})), out)
+        assert pv.read_c2pa(out.getvalue()) is None
+        assert requests == []
+    finally:
+        server.shutdown()
+        server.server_close()
