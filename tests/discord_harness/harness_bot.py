@@ -84,6 +84,10 @@ class HarnessBot(commands.Bot):
             files = [discord.File(io.BytesIO(bytes([i]) * size), f"render-{i}.png") for i in range(count)]
             await interaction.followup.send(f"rendered {prompt}", files=files)
 
+        @tree.command(name="card", description="answers at once with a file (multipart callback)")
+        async def card(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("your card", file=discord.File(io.BytesIO(b"CARD"), "card.png"))
+
         @tree.command(name="slow", description="answers only when the test releases it")
         async def slow(interaction: discord.Interaction) -> None:
             self.reached.set()

@@ -257,3 +257,12 @@ async def test_deferred_update_then_edit_of_the_component_message(fake_discord: 
     assert (await click.wait_callback()).type == 6
     edited = await click.wait_response(predicate=lambda m: m.content == "hidden")
     assert edited is message and message.components == [] and message.edits == 1
+
+
+async def test_immediate_answer_with_a_file_is_a_multipart_callback(fake_discord: FakeDiscord, bot: HarnessBot) -> None:
+    handle = await fake_discord.inject_slash_command("card")
+    callback = await handle.wait_callback()
+    assert callback.type == 4 and [(f.filename, f.data) for f in callback.files] == [("card.png", b"CARD")]
+    answer = await handle.wait_response()
+    assert answer is handle.original and answer.content == "your card" and answer.files[0].data == b"CARD"
+    assert answer.payload["attachments"][0]["filename"] == "card.png"
