@@ -83,6 +83,7 @@ def browser(tmp_path_factory):
                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to see CSP violations and failed loads
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -172,6 +173,9 @@ def test_home_and_makers_list(browser, live):
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert_images_loaded(browser, 8)
     screenshot(browser, "home")
+
+    problems = [e["message"] for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert not problems, problems  # no CSP violation, no failed load (favicon included)
 
     browser.find_element(By.LINK_TEXT, "Makers").click()
     text = main_text(browser)
@@ -305,6 +309,8 @@ def test_not_found_page(browser, live):
     text = visit(browser, live, "/makers/no-such-maker")
     assert "Not found" in text and "There is nothing at this address." in text
     assert "Traceback" not in browser.page_source
+    logged = " ".join(e["message"] for e in browser.get_log("browser"))
+    assert "404" in logged  # the console log is really captured (so the clean log on the home page means it)
     screenshot(browser, "not-found")
 
 
