@@ -143,7 +143,7 @@ async def list_makers(core: Core, *, owner_id: int | None = None, include_hidden
 
 async def revoke_maker(core: Core, actor: Actor, name: str) -> Maker:
     """The artist's (or a moderator's) off switch: queued and running work stops, the LoRA is deleted."""
-    def revoke(s: Session) -> tuple[Maker, list[str]]:
+    def revoke(s: Session) -> tuple[Maker, list[str], str]:
         maker = s.exec(select(Maker).where(Maker.name == name.strip().lower())).first()
         if maker is None:
             raise Refusal("maker.not_found", name=name)
