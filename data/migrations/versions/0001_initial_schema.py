@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 16:12:53.805046
+Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
@@ -134,6 +134,7 @@ def upgrade() -> None:
     sa.Column('media_url', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('posted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('blob', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('fingerprint_blob', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('phash', sa.BigInteger(), nullable=False),
     sa.Column('pdq', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
