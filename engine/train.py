@@ -9,7 +9,6 @@ import hashlib
 import json
 import logging
 import math
-import random
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -175,7 +174,9 @@ def _save_checkpoint(work_dir: Path, step: int, params: dict[str, torch.nn.Param
         "optimizer": optimizer.state_dict(),
         "lr_scheduler": lr_scheduler.state_dict(),
         "scaler": scaler.state_dict(),
-        "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state(),
+        # kept for inspection only: the loop draws every random number from per-(seed, step) generators, so a
+        # resume never needs (or touches) the process-wide RNGs
+        "rng": {"torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
     }, partial / "training_state.pt")
     (partial / "state.json").write_text(json.dumps({"step": step, "fingerprint": fingerprint}))
@@ -195,7 +196,7 @@ def _load_checkpoint(work_dir: Path, params, optimizer, lr_scheduler, scaler, fi
                 log.warning("ignoring checkpoint %s: it was made with another configuration or dataset", checkpoint)
                 continue
             saved = load_file(checkpoint / "lora_params.safetensors")
-            training = torch.load(checkpoint / "training_state.pt", weights_only=False)
+            training = torch.load(checkpoint / "training_state.pt", weights_only=True, map_location="cpu")
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             log.warning("ignoring unreadable checkpoint %s: %s", checkpoint, exc)
             continue
@@ -205,12 +206,6 @@ def _load_checkpoint(work_dir: Path, params, optimizer, lr_scheduler, scaler, fi
         optimizer.load_state_dict(training["optimizer"])
         lr_scheduler.load_state_dict(training["lr_scheduler"])
         scaler.load_state_dict(training["scaler"])
-        rng = training["rng"]
-        torch.set_rng_state(rng["torch"])
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
-        if rng["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
         log.info("resuming training from %s", checkpoint)
         return int(state["step"])
     return 0
