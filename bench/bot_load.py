@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import statistics
+from collections import Counter
 import sys
 import tempfile
 import time
@@ -156,6 +157,8 @@ async def one_round(fake: FakeDiscord, n: int, command: str, options: dict, time
         "acks_per_s": n / acked,
         "answers_per_s": n / answered,
         "sample_answer": answers[-1].text()[:120],
+        # answers grouped by their opening words: more than one group usually means some requests failed
+        "answer_kinds": dict(Counter(" ".join(a.text().split()[:2]) for a in answers)),
         "cpu_ms_each": 1000 * cpu / n,  # this process: the fake, plus the bot with --same-process
     }
 
@@ -242,6 +245,9 @@ async def main(args: argparse.Namespace) -> int:
             f"{r['acks_per_s']:>8.0f} {r['answers_per_s']:>10.0f} {r['cpu_ms_each']:>22.2f} {r['failed']:>6}"
         )
     print(f"a sample answer: {results[-1]['sample_answer']!r}")
+    for i, r in enumerate(results):
+        if len(r["answer_kinds"]) > 1:
+            print(f"round {i if i else 'cold'}: answers of different kinds (by first words): {r['answer_kinds']}")
     if bot_cpu_ms is not None:
         print(f"bot process cpu per interaction: {bot_cpu_ms:.2f} ms")
     warm = results[1:]
