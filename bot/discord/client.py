@@ -24,6 +24,7 @@ from data.settings import ConfigError, Settings
 log = logging.getLogger("mimic.discord")
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
+WORK_SLOTS = 8  # interactions doing slow work at once; the rest are acknowledged and wait their turn
 
 
 def point_at(settings: Settings) -> None:
@@ -75,6 +76,7 @@ class MimicMixin:
         self.sync_commands = sync_commands
         self.known_users: dict[int, int] = {}  # Discord user id -> our user row id
         self.guild_settings = GuildSettingsCache(core)
+        self.work_slots = asyncio.Semaphore(WORK_SLOTS)
         self.poster = ResultsPoster(self)  # type: ignore[arg-type]
         self.tree.on_error = self._on_app_command_error  # type: ignore[attr-defined]
 

@@ -1,6 +1,7 @@
 """What every cog needs: who is asking (an Actor), in which language, and how to answer."""
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from typing import TYPE_CHECKING
@@ -82,6 +83,16 @@ async def defer(interaction: discord.Interaction) -> None:
     """Acknowledge at once (Discord's 3-second rule); the answer comes as an edit of the "thinking" message."""
     if not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+@contextlib.asynccontextmanager
+async def acknowledged(interaction: discord.Interaction):
+    """Defer at once, then wait for a work slot. Under a burst every acknowledgement goes out before the slow
+    work (database, queue) of the others competes with them for the event loop."""
+    await defer(interaction)
+    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    async with bot.work_slots:
+        yield
 
 
 async def answer(interaction: discord.Interaction, content: str | None = None, *, embed: discord.Embed | None = None,

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.core import Core
 from bot.core.generations import trace
-from bot.discord.common import answer, core_of, defer, locale_of, read_attachment, say
+from bot.discord.common import acknowledged, answer, core_of, locale_of, read_attachment, say
 from bot.discord.errors import guarded
 from bot.discord.results import artist_credit
 from bot.i18n import t
@@ -47,7 +47,8 @@ def jump_url(guild_id: int | None, gen: Generation) -> str:
     return f"https://discord.com/channels/{guild_id or '@me'}/{gen.channel_id}/{gen.message_id}"
 
 
-async def gallery_page(core: Core, locale: str, offset: int, maker_id: int) -> tuple[discord.Embed | None, discord.ui.View | None]:
+async def gallery_page(core: Core, locale: str, offset: int,
+                       maker_id: int) -> tuple[discord.Embed | None, discord.ui.View | None]:
     entries = await public_results(core, offset=offset, limit=PAGE + 1, maker_id=maker_id or None)
     more, entries = len(entries) > PAGE, entries[:PAGE]
     if not entries:
@@ -96,63 +97,66 @@ class Gallery(commands.Cog):
 
     @app_commands.command(name="gallery", description="Browse recent results")
     @app_commands.describe(maker="Only this maker's results")
-    async def gallery(self, interaction: discord.Interaction, maker: app_commands.Range[str, 1, 32] | None = None) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        maker_id = 0
-        if maker:
-            from bot.core.makers import find_maker
+    async def gallery(self, interaction: discord.Interaction,
+                      maker: app_commands.Range[str, 1, 32] | None = None) -> None:
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            maker_id = 0
+            if maker:
+                from bot.core.makers import find_maker
 
-            maker_id = (await find_maker(core, maker)).id
-        embed, view = await gallery_page(core, locale_of(interaction), 0, maker_id)
-        if embed is None:
-            await answer(interaction, say(interaction, "gallery.empty"))
-        else:
-            await answer(interaction, embed=embed, view=view)
+                maker_id = (await find_maker(core, maker)).id
+            embed, view = await gallery_page(core, locale_of(interaction), 0, maker_id)
+            if embed is None:
+                await answer(interaction, say(interaction, "gallery.empty"))
+            else:
+                await answer(interaction, embed=embed, view=view)
 
     @app_commands.command(name="artist", description="Show an artist's accounts and makers")
     @app_commands.describe(user="The artist")
     async def artist(self, interaction: discord.Interaction, user: discord.User) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
+        async with acknowledged(interaction):
+            core = core_of(interaction)
 
-        def lookup(s):
-            row = s.exec(select(User).where(User.discord_id == user.id)).first()
-            if row is None:
-                return [], []
-            accounts = s.exec(select(SocialAccount).where(SocialAccount.user_id == row.id,
-                                                          SocialAccount.verified_at.is_not(None))).all()
-            makers = s.exec(select(Maker).where(Maker.owner_id == row.id, Maker.visibility == Visibility.public.value,
-                                                Maker.status == MakerStatus.ready.value)).all()
-            return list(accounts), list(makers)
-        accounts, makers = await core.db(lookup)
-        if not accounts and not makers:
-            await answer(interaction, say(interaction, "artist.none", user=user.mention))
-            return
-        locale = locale_of(interaction)
-        embed = discord.Embed(title=t("artist.title", locale, user=user.display_name), colour=discord.Colour.blurple())
-        if accounts:
-            embed.add_field(name=t("artist.accounts", locale), inline=False, value="\n".join(
-                f"{a.platform}: {a.profile_url or '@' + a.handle.lstrip('@')}" for a in accounts))
-        if makers:
-            embed.add_field(name=t("artist.makers", locale), inline=False, value="\n".join(
-                f"**{m.name}** — {t(f'usage.{m.usage}', locale)}" for m in makers[:20]))
-        await answer(interaction, embed=embed)
+            def lookup(s):
+                row = s.exec(select(User).where(User.discord_id == user.id)).first()
+                if row is None:
+                    return [], []
+                accounts = s.exec(select(SocialAccount).where(SocialAccount.user_id == row.id,
+                                                              SocialAccount.verified_at.is_not(None))).all()
+                makers = s.exec(select(Maker).where(Maker.owner_id == row.id,
+                                                    Maker.visibility == Visibility.public.value,
+                                                    Maker.status == MakerStatus.ready.value)).all()
+                return list(accounts), list(makers)
+            accounts, makers = await core.db(lookup)
+            if not accounts and not makers:
+                await answer(interaction, say(interaction, "artist.none", user=user.mention))
+                return
+            locale = locale_of(interaction)
+            embed = discord.Embed(title=t("artist.title", locale, user=user.display_name),
+                                  colour=discord.Colour.blurple())
+            if accounts:
+                embed.add_field(name=t("artist.accounts", locale), inline=False, value="\n".join(
+                    f"{a.platform}: {a.profile_url or '@' + a.handle.lstrip('@')}" for a in accounts))
+            if makers:
+                embed.add_field(name=t("artist.makers", locale), inline=False, value="\n".join(
+                    f"**{m.name}** — {t(f'usage.{m.usage}', locale)}" for m in makers[:20]))
+            await answer(interaction, embed=embed)
 
     @app_commands.command(name="trace", description="Find where an image made with mimic came from")
     @app_commands.describe(image="The image to check")
     async def trace(self, interaction: discord.Interaction, image: discord.Attachment) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        found = await trace(core, await read_attachment(core, interaction, image))
-        if found.trace_id is None:
-            await answer(interaction, say(interaction, "trace.none"))
-        elif found.generation is None:
-            await answer(interaction, say(interaction, "trace.unknown_id", trace=f"{found.trace_id:010x}"))
-        else:
-            credit = await core.db(lambda s: artist_credit(s, found.maker.owner_id)) if found.maker else "?"
-            text = say(interaction, "trace.found", id=found.generation.id, trace=f"{found.trace_id:010x}",
-                       maker=found.maker.name if found.maker else "?", artist=credit)
-            if found.generation.message_id:
-                text += "\n" + jump_url(found.generation.guild_id, found.generation)
-            await answer(interaction, text)
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            found = await trace(core, await read_attachment(core, interaction, image))
+            if found.trace_id is None:
+                await answer(interaction, say(interaction, "trace.none"))
+            elif found.generation is None:
+                await answer(interaction, say(interaction, "trace.unknown_id", trace=f"{found.trace_id:010x}"))
+            else:
+                credit = await core.db(lambda s: artist_credit(s, found.maker.owner_id)) if found.maker else "?"
+                text = say(interaction, "trace.found", id=found.generation.id, trace=f"{found.trace_id:010x}",
+                           maker=found.maker.name if found.maker else "?", artist=credit)
+                if found.generation.message_id:
+                    text += "\n" + jump_url(found.generation.guild_id, found.generation)
+                await answer(interaction, text)

@@ -8,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.generations import MAX_COUNT, request_generation
-from bot.discord.common import actor_for, answer, core_of, defer, read_attachment, say
+from bot.discord.common import acknowledged, actor_for, answer, core_of, read_attachment, say
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -39,14 +39,14 @@ class Generate(commands.Cog):
                        prompt: app_commands.Range[str, 0, 500],
                        count: app_commands.Range[int, 1, MAX_COUNT] = 1,
                        seed: app_commands.Range[int, 0, 4294967295] | None = None) -> None:
-        await defer(interaction)
-        await queue_generation(interaction, maker, prompt, count=count, seed=seed)
+        async with acknowledged(interaction):
+            await queue_generation(interaction, maker, prompt, count=count, seed=seed)
 
     @app_commands.command(name="remake", description="Redraw an image in a maker's style")
     @app_commands.describe(maker="The maker to use", image="The image to redraw (not someone else's artwork)",
                            prompt="What to change (optional)")
     async def remake(self, interaction: discord.Interaction, maker: app_commands.Range[str, 1, 32],
                      image: discord.Attachment, prompt: app_commands.Range[str, 0, 500] = "") -> None:
-        await defer(interaction)
-        data = await read_attachment(core_of(interaction), interaction, image)
-        await queue_generation(interaction, maker, prompt, source_image=data)
+        async with acknowledged(interaction):
+            data = await read_attachment(core_of(interaction), interaction, image)
+            await queue_generation(interaction, maker, prompt, source_image=data)

@@ -8,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.makers import Upload, create_maker, list_makers, revoke_maker, update_settings
-from bot.discord.common import actor_for, answer, core_of, defer, read_attachment, say
+from bot.discord.common import acknowledged, actor_for, answer, core_of, read_attachment, say
 from bot.i18n import t
 
 if TYPE_CHECKING:
@@ -37,23 +37,23 @@ class Makers(commands.GroupCog, group_name="maker", group_description="Your styl
                      image7: discord.Attachment | None = None, image8: discord.Attachment | None = None,
                      image9: discord.Attachment | None = None, image10: discord.Attachment | None = None,
                      from_posts: bool = False) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        attachments = [a for a in (image1, image2, image3, image4, image5, image6, image7, image8, image9, image10)
-                       if a is not None]
-        uploads = [Upload(a.filename, await read_attachment(core, interaction, a)) for a in attachments]
-        created = await create_maker(core, await actor_for(interaction), name, uploads, from_posts=from_posts)
-        maker = created.maker
-        if created.queue_position is None:
-            text = say(interaction, "maker.created_review", name=maker.name, accepted=len(created.accepted))
-        else:
-            self.bot.poster.track_maker(maker.id, interaction)
-            text = say(interaction, "maker.created_training", name=maker.name, accepted=len(created.accepted),
-                       position=max(created.queue_position, 1))
-        if created.rejected:
-            text += "\n" + say(interaction, "maker.rejected_images",
-                               details=[f"{c.filename}: {c.reason}" for c in created.rejected])
-        await answer(interaction, text[:2000])
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            attachments = [a for a in (image1, image2, image3, image4, image5, image6, image7, image8, image9, image10)
+                           if a is not None]
+            uploads = [Upload(a.filename, await read_attachment(core, interaction, a)) for a in attachments]
+            created = await create_maker(core, await actor_for(interaction), name, uploads, from_posts=from_posts)
+            maker = created.maker
+            if created.queue_position is None:
+                text = say(interaction, "maker.created_review", name=maker.name, accepted=len(created.accepted))
+            else:
+                self.bot.poster.track_maker(maker.id, interaction)
+                text = say(interaction, "maker.created_training", name=maker.name, accepted=len(created.accepted),
+                           position=max(created.queue_position, 1))
+            if created.rejected:
+                text += "\n" + say(interaction, "maker.rejected_images",
+                                   details=[f"{c.filename}: {c.reason}" for c in created.rejected])
+            await answer(interaction, text[:2000])
 
     @app_commands.command(name="settings", description="Change who may use your maker and how")
     @app_commands.describe(name="The maker's name", usage="What fans may do with the results",
@@ -63,33 +63,34 @@ class Makers(commands.GroupCog, group_name="maker", group_description="Your styl
                        usage: app_commands.Choice[str] | None = None,
                        visibility: app_commands.Choice[str] | None = None,
                        daily_limit: app_commands.Range[int, 0, 1000] | None = None) -> None:
-        await defer(interaction)
-        maker = await update_settings(core_of(interaction), await actor_for(interaction), name,
-                                      usage=usage.value if usage else None,
-                                      visibility=visibility.value if visibility else None, daily_limit=daily_limit)
-        locale = str(interaction.locale.value)
-        await answer(interaction, say(interaction, "maker.settings_saved", name=maker.name,
-                                      usage=t(f"usage.{maker.usage}", locale), visibility=maker.visibility,
-                                      limit=maker.daily_limit or t("server.default", locale)))
+        async with acknowledged(interaction):
+            maker = await update_settings(core_of(interaction), await actor_for(interaction), name,
+                                          usage=usage.value if usage else None,
+                                          visibility=visibility.value if visibility else None, daily_limit=daily_limit)
+            locale = str(interaction.locale.value)
+            await answer(interaction, say(interaction, "maker.settings_saved", name=maker.name,
+                                          usage=t(f"usage.{maker.usage}", locale), visibility=maker.visibility,
+                                          limit=maker.daily_limit or t("server.default", locale)))
 
     @app_commands.command(name="list", description="List makers")
     @app_commands.describe(mine="Only your own makers")
     async def list_(self, interaction: discord.Interaction, mine: bool = False) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        owner = (await actor_for(interaction)).user_id if mine else None
-        makers = await list_makers(core, owner_id=owner, include_hidden=mine)
-        if not mine:
-            makers = [m for m in makers if m.status == "ready"]
-        locale = str(interaction.locale.value)
-        lines = [say(interaction, "maker.list_line", name=m.name, status=m.status, usage=t(f"usage.{m.usage}", locale))
-                 for m in makers[:25]]
-        await answer(interaction, "\n".join(lines) if lines else say(interaction, "maker.list_empty"))
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            owner = (await actor_for(interaction)).user_id if mine else None
+            makers = await list_makers(core, owner_id=owner, include_hidden=mine)
+            if not mine:
+                makers = [m for m in makers if m.status == "ready"]
+            locale = str(interaction.locale.value)
+            lines = [say(interaction, "maker.list_line", name=m.name, status=m.status,
+                         usage=t(f"usage.{m.usage}", locale))
+                     for m in makers[:25]]
+            await answer(interaction, "\n".join(lines) if lines else say(interaction, "maker.list_empty"))
 
     @app_commands.command(name="revoke", description="Revoke a maker: its jobs stop at once and its model is deleted")
     @app_commands.describe(name="The maker's name")
     async def revoke(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32]) -> None:
-        await defer(interaction)
-        maker = await revoke_maker(core_of(interaction), await actor_for(interaction), name)
-        await answer(interaction, say(interaction, "maker.revoked", name=maker.name))
+        async with acknowledged(interaction):
+            maker = await revoke_maker(core_of(interaction), await actor_for(interaction), name)
+            await answer(interaction, say(interaction, "maker.revoked", name=maker.name))
 

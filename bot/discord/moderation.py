@@ -11,7 +11,7 @@ from bot.core import Refusal
 from bot.core.generations import get_generation
 from bot.core.makers import approve_maker, find_maker, reject_maker, review_queue, training_images
 from bot.core.moderation import ban_user, file_report, take_down
-from bot.discord.common import actor_for, answer, core_of, defer, generation_for_reference, say
+from bot.discord.common import acknowledged, actor_for, answer, core_of, generation_for_reference, say
 from bot.discord.results import remove_gallery_message
 from data.models import User
 
@@ -43,65 +43,68 @@ class Moderation(commands.Cog):
     @app_commands.describe(target=TARGET, reason="What is wrong")
     async def report(self, interaction: discord.Interaction, target: app_commands.Range[str, 1, 200],
                      reason: app_commands.Range[str, 1, 1000]) -> None:
-        await defer(interaction)
-        kind, row_id, _ = await resolve_target(interaction, target)
-        report = await file_report(core_of(interaction), await actor_for(interaction), kind, row_id, reason)
-        await answer(interaction, say(interaction, "report.filed", id=report.id))
+        async with acknowledged(interaction):
+            kind, row_id, _ = await resolve_target(interaction, target)
+            report = await file_report(core_of(interaction), await actor_for(interaction), kind, row_id, reason)
+            await answer(interaction, say(interaction, "report.filed", id=report.id))
 
     @review.command(name="queue", description="Show the review queue")
     async def review_list(self, interaction: discord.Interaction) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        makers = await review_queue(core, await actor_for(interaction))
-        lines = []
-        for maker in makers[:20]:
-            images = await training_images(core, maker.id)
-            owner = await core.db(lambda s, m=maker: s.get(User, m.owner_id))
-            artist = f"<@{owner.discord_id}>" if owner and owner.discord_id else (owner.display_name if owner else "?")
-            lines.append(say(interaction, "review.line", name=maker.name, artist=artist, images=len(images)))
-        await answer(interaction, "\n".join(lines) if lines else say(interaction, "review.empty"))
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            makers = await review_queue(core, await actor_for(interaction))
+            lines = []
+            for maker in makers[:20]:
+                images = await training_images(core, maker.id)
+                owner = await core.db(lambda s, m=maker: s.get(User, m.owner_id))
+                if owner is not None and owner.discord_id:
+                    artist = f"<@{owner.discord_id}>"
+                else:
+                    artist = owner.display_name if owner else "?"
+                lines.append(say(interaction, "review.line", name=maker.name, artist=artist, images=len(images)))
+            await answer(interaction, "\n".join(lines) if lines else say(interaction, "review.empty"))
 
     @review.command(name="approve", description="Approve a maker and start its training")
     @app_commands.describe(name="The maker's name")
     async def review_approve(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32]) -> None:
-        await defer(interaction)
-        maker, position = await approve_maker(core_of(interaction), await actor_for(interaction), name)
-        await answer(interaction, say(interaction, "review.approved", name=maker.name, position=max(position, 1)))
+        async with acknowledged(interaction):
+            maker, position = await approve_maker(core_of(interaction), await actor_for(interaction), name)
+            await answer(interaction, say(interaction, "review.approved", name=maker.name, position=max(position, 1)))
 
     @review.command(name="reject", description="Reject a maker")
     @app_commands.describe(name="The maker's name", reason="What is wrong")
     async def review_reject(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32],
                             reason: app_commands.Range[str, 1, 1000]) -> None:
-        await defer(interaction)
-        maker = await reject_maker(core_of(interaction), await actor_for(interaction), name, reason)
-        await answer(interaction, say(interaction, "review.rejected", name=maker.name))
+        async with acknowledged(interaction):
+            maker = await reject_maker(core_of(interaction), await actor_for(interaction), name, reason)
+            await answer(interaction, say(interaction, "review.rejected", name=maker.name))
 
     @app_commands.command(name="takedown", description="Moderators: remove a result or a maker")
     @app_commands.describe(target=TARGET, reason="What is wrong")
     @app_commands.guild_only()
     async def takedown(self, interaction: discord.Interaction, target: app_commands.Range[str, 1, 200],
                        reason: app_commands.Range[str, 1, 1000]) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        actor = await actor_for(interaction)
-        if not actor.is_moderator:  # before resolving the target: non-moderators learn nothing about it
-            raise Refusal("permission.moderator_only")
-        kind, row_id, label = await resolve_target(interaction, target)
-        await take_down(core, actor, kind, row_id, reason)
-        if kind == "generation":
-            await remove_gallery_message(interaction.client, await get_generation(core, row_id))
-        await answer(interaction, say(interaction, "takedown.done", what=label))
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            actor = await actor_for(interaction)
+            if not actor.is_moderator:  # before resolving the target: non-moderators learn nothing about it
+                raise Refusal("permission.moderator_only")
+            kind, row_id, label = await resolve_target(interaction, target)
+            await take_down(core, actor, kind, row_id, reason)
+            if kind == "generation":
+                await remove_gallery_message(interaction.client, await get_generation(core, row_id))
+            await answer(interaction, say(interaction, "takedown.done", what=label))
 
     @app_commands.command(name="ban", description="Moderators: ban a user from mimic")
     @app_commands.describe(user="The user", reason="What is wrong")
     @app_commands.guild_only()
     async def ban(self, interaction: discord.Interaction, user: discord.User,
                   reason: app_commands.Range[str, 1, 1000]) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        actor = await actor_for(interaction)
-        if not actor.is_moderator:
-            raise Refusal("permission.moderator_only")
-        row = await core.user_for_discord(user.id, user.display_name)
-        await ban_user(core, actor, row.id, reason)
-        await answer(interaction, say(interaction, "ban.done", user=user.mention))
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            actor = await actor_for(interaction)
+            if not actor.is_moderator:
+                raise Refusal("permission.moderator_only")
+            row = await core.user_for_discord(user.id, user.display_name)
+            await ban_user(core, actor, row.id, reason)
+            await answer(interaction, say(interaction, "ban.done", user=user.mention))

@@ -22,7 +22,8 @@ from sqlmodel import select
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
 from bot.discord.common import guild_locale
-from bot.discord.results import ResultCard, artist_credit, chunks, image_extension, result_embed, result_files, result_view
+from bot.discord.results import (ResultCard, artist_credit, chunks, image_extension, result_embed, result_files,
+                                 result_view)
 from bot.i18n import t
 from data.models import Generation, JobStatus, Maker, MakerStatus, User, Visibility
 from data.settings import redact
@@ -35,6 +36,7 @@ log = logging.getLogger("mimic.discord.poster")
 PROGRESS_EVERY_S = 3.0
 TOKEN_LIFE_S = 15 * 60 - 30  # stop editing a little before Discord's 15 minutes
 CATCH_UP_WINDOW = timedelta(days=1)
+PURGE_EVERY_S = 60.0
 
 
 @dataclass
@@ -58,6 +60,7 @@ class ResultsPoster:
         self._posted: dict[int, asyncio.Future] = {}  # generation id -> its gallery message, once stored
         self._probe = f"poster-{uuid.uuid4().hex}"
         self._task: asyncio.Task | None = None
+        self._purged = time.monotonic()
 
     @property
     def core(self):
@@ -117,10 +120,18 @@ class ResultsPoster:
 
     # --- tracking requesters ----------------------------------------------------------------------------
     def track_generation(self, generation_id: int, interaction: discord.Interaction) -> None:
-        self._tracked[("generation", generation_id)] = Tracked(interaction, time.monotonic())
+        self._track(("generation", generation_id), interaction)
 
     def track_maker(self, maker_id: int, interaction: discord.Interaction) -> None:
-        self._tracked[("maker", maker_id)] = Tracked(interaction, time.monotonic())
+        self._track(("maker", maker_id), interaction)
+
+    def _track(self, key: tuple[str, int], interaction: discord.Interaction) -> None:
+        now = time.monotonic()
+        if now - self._purged > PURGE_EVERY_S:  # jobs that ended without an event, or whose token expired
+            self._purged = now
+            for old in [k for k, tracked in self._tracked.items() if not tracked.alive()]:
+                del self._tracked[old]
+        self._tracked[key] = Tracked(interaction, now)
 
     async def _tell(self, kind: str, row_id: int, text: str, *, progress: bool = False, final: bool = False) -> None:
         tracked = self._tracked.get((kind, row_id))
@@ -243,6 +254,7 @@ class ResultsPoster:
         posted = self._posted_future(generation_id)
         if not posted.done():
             posted.set_result(message)
+        asyncio.get_running_loop().call_later(60, self._posted.pop, generation_id, None)
         await self._tell("generation", generation_id,
                          t("generate.posted", self._locale_for("generation", generation_id), link=message.jump_url),
                          final=True)

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.core.generations import MAX_COUNT, delete_generation, get_generation
 from bot.core.moderation import file_report
-from bot.discord.common import actor_for, answer, core_of, defer, say
+from bot.discord.common import acknowledged, actor_for, answer, core_of, say
 from bot.discord.errors import guarded
 from bot.i18n import t
 from data.models import Generation, Maker, SocialAccount, User
@@ -115,16 +115,17 @@ async def _again(interaction: discord.Interaction, generation_id: int, *, variat
     """Reroll: the same request with a new seed. Variations: neighbouring seeds, a full batch."""
     from bot.discord.generate import queue_generation
 
-    await defer(interaction)
-    core = core_of(interaction)
-    gen = await get_generation(core, generation_id)
-    maker = await core.db(lambda s: s.get(Maker, gen.maker_id))
-    source = core.app.blobs.get(gen.source_blob) if gen.source_blob and core.app.blobs.exists(gen.source_blob) else None
-    if variations:
-        await queue_generation(interaction, maker.name, gen.prompt, count=MAX_COUNT, seed=(gen.seed + 1) % 2**32,
-                               source_image=source)
-    else:
-        await queue_generation(interaction, maker.name, gen.prompt, count=gen.count, source_image=source)
+    async with acknowledged(interaction):
+        core = core_of(interaction)
+        gen = await get_generation(core, generation_id)
+        maker = await core.db(lambda s: s.get(Maker, gen.maker_id))
+        blobs = core.app.blobs
+        source = blobs.get(gen.source_blob) if gen.source_blob and blobs.exists(gen.source_blob) else None
+        if variations:
+            await queue_generation(interaction, maker.name, gen.prompt, count=MAX_COUNT,
+                                   seed=(gen.seed + 1) % 2**32, source_image=source)
+        else:
+            await queue_generation(interaction, maker.name, gen.prompt, count=gen.count, source_image=source)
 
 
 async def _reroll(interaction: discord.Interaction, generation_id: int) -> None:
@@ -137,11 +138,10 @@ async def _variations(interaction: discord.Interaction, generation_id: int) -> N
 
 async def _delete(interaction: discord.Interaction, generation_id: int) -> None:
     """Requesters wait out the 48-hour lock (core refuses politely before then); moderators may delete now."""
-    await defer(interaction)
-    core = core_of(interaction)
-    gen = await delete_generation(core, await actor_for(interaction), generation_id)
-    await remove_gallery_message(interaction.client, gen)
-    await answer(interaction, say(interaction, "delete.done", id=gen.id))
+    async with acknowledged(interaction):
+        gen = await delete_generation(core_of(interaction), await actor_for(interaction), generation_id)
+        await remove_gallery_message(interaction.client, gen)
+        await answer(interaction, say(interaction, "delete.done", id=gen.id))
 
 
 async def remove_gallery_message(client: discord.Client, gen: Generation) -> None:
@@ -170,10 +170,10 @@ class ReportModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         async def submit() -> None:
-            await defer(interaction)
-            report = await file_report(core_of(interaction), await actor_for(interaction), "generation",
-                                       self.generation_id, str(self.reason.value))
-            await answer(interaction, say(interaction, "report.filed", id=report.id))
+            async with acknowledged(interaction):
+                report = await file_report(core_of(interaction), await actor_for(interaction), "generation",
+                                           self.generation_id, str(self.reason.value))
+                await answer(interaction, say(interaction, "report.filed", id=report.id))
         await guarded(interaction, core_of(interaction).settings, submit())
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:

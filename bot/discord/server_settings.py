@@ -9,7 +9,7 @@ from discord.ext import commands
 
 from bot.core import Refusal
 from bot.core.moderation import guild_settings, update_guild_settings
-from bot.discord.common import actor_for, answer, core_of, defer, say
+from bot.discord.common import acknowledged, actor_for, answer, core_of, say
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -32,25 +32,25 @@ class ServerSettings(commands.Cog):
                        publish_training_images: bool | None = None,
                        daily_limit: app_commands.Range[int, 0, 10000] | None = None,
                        moderator_role: discord.Role | None = None) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        actor = await actor_for(interaction)
-        if not actor.is_moderator:
-            raise Refusal("permission.moderator_only")
-        changes = dict(gallery_channel_id=gallery_channel.id if gallery_channel else None,
-                       review_required=review_required, publish_training_images=publish_training_images,
-                       daily_generations_per_fan=daily_limit,
-                       moderator_role_id=moderator_role.id if moderator_role else None)
-        if any(v is not None for v in changes.values()):
-            row = await update_guild_settings(core, actor, interaction.guild_id, **changes)
-            self.bot.guild_settings.forget(interaction.guild_id)
-        else:
-            row = await guild_settings(core, interaction.guild_id)
-        default = say(interaction, "server.default")
-        yes_no = {True: say(interaction, "yes"), False: say(interaction, "no")}
-        await answer(interaction, say(
-            interaction, "server.settings",
-            gallery=f"<#{row.gallery_channel_id}>" if row.gallery_channel_id else default,
-            review=yes_no[row.review_required], publish=yes_no[row.publish_training_images],
-            quota=row.daily_generations_per_fan or f"{default} ({core.settings.daily_generations_per_fan})",
-            role=f"<@&{row.moderator_role_id}>" if row.moderator_role_id else f"@{core.settings.moderator_role}"))
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            actor = await actor_for(interaction)
+            if not actor.is_moderator:
+                raise Refusal("permission.moderator_only")
+            changes = dict(gallery_channel_id=gallery_channel.id if gallery_channel else None,
+                           review_required=review_required, publish_training_images=publish_training_images,
+                           daily_generations_per_fan=daily_limit,
+                           moderator_role_id=moderator_role.id if moderator_role else None)
+            if any(v is not None for v in changes.values()):
+                row = await update_guild_settings(core, actor, interaction.guild_id, **changes)
+                self.bot.guild_settings.forget(interaction.guild_id)
+            else:
+                row = await guild_settings(core, interaction.guild_id)
+            default = say(interaction, "server.default")
+            yes_no = {True: say(interaction, "yes"), False: say(interaction, "no")}
+            await answer(interaction, say(
+                interaction, "server.settings",
+                gallery=f"<#{row.gallery_channel_id}>" if row.gallery_channel_id else default,
+                review=yes_no[row.review_required], publish=yes_no[row.publish_training_images],
+                quota=row.daily_generations_per_fan or f"{default} ({core.settings.daily_generations_per_fan})",
+                role=f"<@&{row.moderator_role_id}>" if row.moderator_role_id else f"@{core.settings.moderator_role}"))

@@ -8,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.accounts import check_verification, start_verification, verification_status
-from bot.discord.common import actor_for, answer, core_of, defer, say
+from bot.discord.common import acknowledged, actor_for, answer, core_of, say
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -32,30 +32,30 @@ class Verify(commands.GroupCog, group_name="verify", group_description="Prove th
     @app_commands.choices(platform=PLATFORM_CHOICES)
     async def start(self, interaction: discord.Interaction, platform: app_commands.Choice[str],
                     handle: app_commands.Range[str, 1, 100]) -> None:
-        await defer(interaction)
-        core = core_of(interaction)
-        challenge = await start_verification(core, await actor_for(interaction), platform.value, handle)
-        await answer(interaction, say(interaction, "verify.started", handle=challenge.handle,
-                                      platform=platform_name(challenge.platform), code=challenge.code,
-                                      minutes=core.settings.challenge_ttl_minutes))
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            challenge = await start_verification(core, await actor_for(interaction), platform.value, handle)
+            await answer(interaction, say(interaction, "verify.started", handle=challenge.handle,
+                                          platform=platform_name(challenge.platform), code=challenge.code,
+                                          minutes=core.settings.challenge_ttl_minutes))
 
     @app_commands.command(name="check", description="Check that the code is there and link the account")
     async def check(self, interaction: discord.Interaction) -> None:
-        await defer(interaction)
-        result = await check_verification(core_of(interaction), await actor_for(interaction))
-        account = result.social_account
-        await answer(interaction, say(interaction, "verify.linked", handle=account.handle,
-                                      platform=platform_name(account.platform),
-                                      indexed=result.indexed + result.already_known))
+        async with acknowledged(interaction):
+            result = await check_verification(core_of(interaction), await actor_for(interaction))
+            account = result.social_account
+            await answer(interaction, say(interaction, "verify.linked", handle=account.handle,
+                                          platform=platform_name(account.platform),
+                                          indexed=result.indexed + result.already_known))
 
     @app_commands.command(name="status", description="Show your linked accounts")
     async def status(self, interaction: discord.Interaction) -> None:
-        await defer(interaction)
-        status = await verification_status(core_of(interaction), await actor_for(interaction))
-        lines = [say(interaction, "verify.status_line", platform=platform_name(a.platform), handle=a.handle,
-                     artworks=status.artworks) for a in status.accounts]
-        if status.open_challenge is not None:
-            c = status.open_challenge
-            lines.append(say(interaction, "verify.status_pending", code=c.code, platform=platform_name(c.platform),
-                             handle=c.handle))
-        await answer(interaction, "\n".join(lines) if lines else say(interaction, "verify.status_none"))
+        async with acknowledged(interaction):
+            status = await verification_status(core_of(interaction), await actor_for(interaction))
+            lines = [say(interaction, "verify.status_line", platform=platform_name(a.platform), handle=a.handle,
+                         artworks=status.artworks) for a in status.accounts]
+            if status.open_challenge is not None:
+                c = status.open_challenge
+                lines.append(say(interaction, "verify.status_pending", code=c.code, platform=platform_name(c.platform),
+                                 handle=c.handle))
+            await answer(interaction, "\n".join(lines) if lines else say(interaction, "verify.status_none"))
