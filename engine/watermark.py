@@ -303,14 +303,13 @@ def _top_singular_value(blocks: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(np.linalg.eigvalsh(gram)[..., -1], 0.0))
 
 
-def _targets(s0: np.ndarray, bits: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """Lattice point with the wanted bit: nearest (0), nearest below (-1) or nearest above (+1)."""
+def _targets(s0: np.ndarray, bits: np.ndarray, direction: int) -> np.ndarray:
+    """The lattice point carrying the wanted bit just below (-1) or just above (+1) each singular value."""
     offset = (0.25 + 0.5 * bits) * SCALE
-    k = np.floor((s0 - offset) / SCALE)
-    below, above = k * SCALE + offset, (k + 1) * SCALE + offset
-    nearest = np.where(s0 - below <= above - s0, below, above)
-    chosen = np.where(direction < 0, below, np.where(direction > 0, above, nearest))
-    return np.where(chosen <= 0, above, chosen)
+    below = np.floor((s0 - offset) / SCALE) * SCALE + offset
+    if direction < 0:
+        return np.where(below <= 0, below + SCALE, below)  # singular values are never negative
+    return below + SCALE
 
 
 def _block_bits(s0: np.ndarray) -> np.ndarray:
@@ -340,7 +339,7 @@ def embed_trace_id(img: Image.Image, trace_id: int, *, min_side: int = MIN_SIDE)
         bits = payload[_bit_index(blocks)]
         moved = []
         for direction in (-1, 1):
-            target = _targets(s0, bits, np.full(s0.shape, direction))
+            target = _targets(s0, bits, direction)
             delta = (target - s0)[..., None, None] * u0[..., :, None] * v0[..., None, :]
             moved.append(plane + _unblock_delta(delta, plane.shape))
         choices.append((moved, bits))
