@@ -11,7 +11,7 @@ command -v "$PY" >/dev/null || PY=python3
 # the web gallery's browser tests drive Debian's Chromium (Playwright's own browser download cannot work here)
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver) >/dev/null 2>&1 \
+    (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-ipafont-gothic) >/dev/null 2>&1 \
       || echo "note: chromium could not be installed; browser tests will be skipped"
   fi
 fi

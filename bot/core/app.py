@@ -33,6 +33,16 @@ class Core:
     queue: JobQueue
     providers: dict = field(default_factory=dict)  # platform -> verification provider
     clock: Callable[[], datetime] = utcnow
+    _registry: object = None
+
+    @property
+    def registry(self):
+        """The global artwork registry (built on first use: it loads every claim's hash)."""
+        if self._registry is None:
+            from verification.registry import Registry
+
+            self._registry = Registry(self.app.db)
+        return self._registry
 
     @classmethod
     def create(cls, app: AppContext, *, providers: dict | None = None) -> "Core":

@@ -43,20 +43,16 @@ async def fingerprint_bytes(core: Core, data: bytes, *, candidate: bool = False)
 
 async def registry_owner(core: Core, fp: Fingerprint, *, exclude_user: int | None) -> int | None:
     """The owner of a registered work this image matches, other than `exclude_user`."""
-    from verification.registry import find_claims
-
-    claims = await asyncio.to_thread(find_claims, core.app.db, fp)
+    claims = await asyncio.to_thread(core.registry.find_claims, fp)
     for claim in claims:
-        if claim.owner_id != exclude_user:
+        if claim.owner_id != exclude_user and claim.source_url:  # file-only No-AI entries are not ownership
             return claim.owner_id
     return None
 
 
 async def _protected_match(core: Core, fp: Fingerprint, user_id: int):
     """A claim by someone else, or any work on the No AI learning list (the uploader's own included)."""
-    from verification.registry import find_claims
-
-    for claim in await asyncio.to_thread(find_claims, core.app.db, fp):
+    for claim in await asyncio.to_thread(core.registry.find_claims, fp):
         if claim.owner_id != user_id or claim.no_ai:
             return claim
     return None
