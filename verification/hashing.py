@@ -19,7 +19,9 @@ import pdqhash
 from PIL import Image
 from scipy.fft import dctn
 
+FINGERPRINT_VERSION = 3  # bump when any constant below changes what a fingerprint contains
 GLOBAL_SIDE = 512  # global hashes are computed on this downscale: plenty for 64/256-bit hashes
+PDQ_SIDE = 256
 FEATURE_SIDE = 768  # the longer side of the image ORB runs on
 FEATURE_MIN_SIDE = 448  # small uploads are upscaled to this so their keypoints survive ORB's pyramid
 THUMB_SIDE = 192  # the grey thumbnail used to confirm a geometric match pixel by pixel
@@ -107,44 +109,33 @@ def pdq_dihedral(rgb: np.ndarray) -> tuple[tuple[bytes, ...], int]:
     return packed, int(np.min(qualities))
 
 
+def _uniform_run(lines: np.ndarray, limit: int) -> int:
+    """How many leading lines (axis 0 of an (n, m, 3) array) are one uniform colour, the colour of the first."""
+    ref = np.median(lines[0], axis=0)
+    close = (np.abs(lines[:limit].astype(np.int16) - ref.astype(np.int16)).max(axis=2) <= BORDER_TOLERANCE)
+    uniform = close.mean(axis=1) >= BORDER_UNIFORM_SHARE
+    return int(limit if uniform.all() else uniform.argmin())
+
+
 def trim_borders(rgb: np.ndarray, max_passes: int = 3) -> np.ndarray:
     """Strip uniform frames (a border added around a picture, a letterbox) from all four sides.
 
-    Repeated so a black frame around a white margin goes too; never removes more than 40% of a side."""
+    Repeated so a black frame around a white margin goes too; never removes more than 40% of either axis."""
     h, w = rgb.shape[:2]
     top, bottom, left, right = 0, h, 0, w
     for _ in range(max_passes):
-        changed = False
-        for side in ("top", "bottom", "left", "right"):
-            while True:
-                if side == "top":
-                    line = rgb[top, left:right]
-                elif side == "bottom":
-                    line = rgb[bottom - 1, left:right]
-                elif side == "left":
-                    line = rgb[top:bottom, left]
-                else:
-                    line = rgb[top:bottom, right - 1]
-                ref = np.median(line, axis=0)
-                close = np.abs(line.astype(np.int16) - ref).max(axis=1) <= BORDER_TOLERANCE
-                if close.mean() < BORDER_UNIFORM_SHARE:
-                    break
-                if side in ("top", "bottom") and (bottom - top) <= h * 0.6 or \
-                        side in ("left", "right") and (right - left) <= w * 0.6:
-                    break
-                if side == "top":
-                    top += 1
-                elif side == "bottom":
-                    bottom -= 1
-                elif side == "left":
-                    left += 1
-                else:
-                    right -= 1
-                changed = True
-        if not changed:
+        before = (top, bottom, left, right)
+        budget_h = max(0, (bottom - top) - int(h * 0.6))
+        top += _uniform_run(rgb[top:bottom, left:right], budget_h)
+        budget_h = max(0, (bottom - top) - int(h * 0.6))
+        bottom -= _uniform_run(rgb[top:bottom, left:right][::-1], budget_h)
+        budget_w = max(0, (right - left) - int(w * 0.6))
+        left += _uniform_run(rgb[top:bottom, left:right].transpose(1, 0, 2), budget_w)
+        budget_w = max(0, (right - left) - int(w * 0.6))
+        right -= _uniform_run(rgb[top:bottom, left:right].transpose(1, 0, 2)[::-1], budget_w)
+        if (top, bottom, left, right) == before:
             break
     return rgb[top:bottom, left:right]
-
 
 
 def _orb(n: int):
@@ -156,8 +147,9 @@ def orb_features(grey: np.ndarray, n_features: int) -> Features:
     keypoints, descriptors = _orb(n_features).detectAndCompute(grey, None)
     if descriptors is None or not keypoints:
         return Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), (w, h))
-    points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
-    return Features(points, descriptors, (w, h))
+    order = np.argsort([-kp.response for kp in keypoints], kind="stable")  # strongest first: votes use a prefix
+    points = np.array([keypoints[i].pt for i in order], dtype=np.float32)
+    return Features(points, descriptors[order], (w, h))
 
 
 def feature_image(img: Image.Image) -> np.ndarray:
@@ -186,7 +178,8 @@ def fingerprint(img: Image.Image, *, candidate: bool = False) -> Fingerprint:
     trimmed = trim_borders(np.asarray(small.convert("RGB")))
     trimmed_img = Image.fromarray(trimmed)
     phashes = phash_dihedral(trimmed_img)
-    pdqs, quality = pdq_dihedral(trimmed)
+    trimmed_img.thumbnail((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR)  # PDQ itself works at 64x64
+    pdqs, quality = pdq_dihedral(np.asarray(trimmed_img))
     grey = feature_image(img)
     n = CANDIDATE_FEATURES if candidate else PORTFOLIO_FEATURES
     feats = orb_features(grey, n)

@@ -1,0 +1,236 @@
+"""Benchmark of the ownership matcher on procedural illustrations (verification/synthetic.py).
+
+Prints: own-art acceptance per transformation, false accepts over non-matching pairs (same-style look-alikes
+included), the time for 30 uploads against a 3,200-image portfolio, and Hamming-index query times at 1M and 10M.
+
+    python bench/verify.py            # full run (about 10 minutes on 2 cores, fingerprints cached in /tmp)
+    python bench/verify.py --quick    # a short run
+"""
+from __future__ import annotations
+
+import argparse
+import colorsys
+import io
+import os
+import pickle
+import random
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from verification.hashing import FINGERPRINT_VERSION, Fingerprint, fingerprint  # noqa: E402
+from verification.imaging import load_image  # noqa: E402
+from verification.matching import Portfolio, PortfolioEntry, match  # noqa: E402
+from verification.synthetic import STYLE_NAMES, draw_illustration  # noqa: E402
+
+TRANSFORMS = ("jpeg", "resize", "crop_25_40", "crop_40_90", "flip", "border", "text", "colour")
+CACHE = Path(os.environ.get("MIMIC_BENCH_CACHE", "/tmp/mimic-bench-cache"))
+
+
+# --- transformations ------------------------------------------------------------------------------------------
+def jpeg(img: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return load_image(buf.getvalue())
+
+
+def transform(img: Image.Image, kind: str, rng: random.Random) -> Image.Image:
+    w, h = img.size
+    if kind == "jpeg":
+        return jpeg(img, rng.randint(60, 95))
+    if kind == "resize":
+        f = rng.uniform(0.3, 1.0)
+        return jpeg(img.resize((max(16, round(w * f)), max(16, round(h * f))), Image.Resampling.LANCZOS), 90)
+    if kind.startswith("crop"):
+        lo, hi = (0.25, 0.40) if kind == "crop_25_40" else (0.40, 0.90)
+        area = rng.uniform(lo, hi)
+        aspect = rng.uniform(0.7, 1.4)
+        cw = min(w, round(w * (area * aspect) ** 0.5))
+        ch = min(h, round(h * area / (cw / w)))
+        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+        out = img.crop((x, y, x + cw, y + ch))
+        if rng.random() < 0.5:  # artists often upscale or downscale the crop they cut out
+            f = rng.uniform(0.6, 1.6)
+            out = out.resize((max(16, round(cw * f)), max(16, round(ch * f))), Image.Resampling.LANCZOS)
+        return jpeg(out, rng.randint(75, 95))
+    if kind == "flip":
+        return jpeg(img.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 90)
+    if kind == "border":
+        b = round(min(w, h) * rng.uniform(0.03, 0.12))
+        colour = rng.choice([(255, 255, 255), (0, 0, 0), tuple(rng.randint(0, 255) for _ in range(3))])
+        out = Image.new("RGB", (w + 2 * b, h + 2 * b), colour)
+        out.paste(img, (b, b))
+        return jpeg(out, 90)
+    if kind == "text":
+        out = img.copy()
+        draw = ImageDraw.Draw(out)
+        size = round(h * rng.uniform(0.04, 0.08))
+        font = ImageFont.load_default(size=size)
+        text = rng.choice(["@artist_handle", "© 2024 my art", "commission me!", "do not repost", "WIP"])
+        x, y = rng.randint(0, w // 2), rng.choice([rng.randint(0, h // 6), rng.randint(h * 5 // 6 - size, h - size)])
+        draw.text((x, y), text, fill=rng.choice([(255, 255, 255), (0, 0, 0), (255, 0, 80)]), font=font,
+                  stroke_width=max(1, size // 12), stroke_fill=(0, 0, 0))
+        return jpeg(out, 90)
+    if kind == "colour":
+        arr = np.asarray(img, dtype=np.float32) / 255
+        shift, sat, bright = rng.uniform(-0.08, 0.08), rng.uniform(0.7, 1.3), rng.uniform(0.85, 1.15)
+        hsv = np.stack(np.vectorize(colorsys.rgb_to_hsv)(arr[..., 0], arr[..., 1], arr[..., 2]), -1) \
+            if False else _rgb_to_hsv(arr)
+        hsv[..., 0] = (hsv[..., 0] + shift) % 1.0
+        hsv[..., 1] = np.clip(hsv[..., 1] * sat, 0, 1)
+        hsv[..., 2] = np.clip(hsv[..., 2] * bright, 0, 1)
+        return jpeg(Image.fromarray((_hsv_to_rgb(hsv) * 255).astype(np.uint8)), 90)
+    raise ValueError(kind)
+
+
+def _rgb_to_hsv(arr: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray((arr * 255).astype(np.uint8)).convert("HSV"), dtype=np.float32) / 255
+
+
+def _hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
+    return np.asarray(Image.fromarray((hsv * 255).astype(np.uint8), "HSV").convert("RGB"), dtype=np.float32) / 255
+
+
+# --- fingerprints (cached: drawing and hashing 3,200 pictures takes a few minutes) -------------------------------
+def _style_seed(i: int) -> tuple[str, int]:
+    return STYLE_NAMES[i % len(STYLE_NAMES)], i
+
+
+def _portfolio_fp(i: int) -> Fingerprint:
+    style, seed = _style_seed(i)
+    return fingerprint(jpeg(draw_illustration(seed, style=style), 92))
+
+
+def portfolio_fingerprints(n: int, workers: int = 2) -> list[Fingerprint]:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"portfolio-{n}-v{FINGERPRINT_VERSION}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    with ProcessPoolExecutor(workers) as pool:
+        fps = list(pool.map(_portfolio_fp, range(n), chunksize=16))
+    path.write_bytes(pickle.dumps(fps))
+    return fps
+
+
+def _candidate_bytes(args: tuple[int, str, int]) -> bytes:
+    """The upload as the artist would send it: the transformed picture, JPEG-encoded."""
+    index, kind, seed = args
+    style, s = _style_seed(index)
+    img = jpeg(draw_illustration(s, style=style), 92)
+    out = transform(img, kind, random.Random(seed)) if kind != "none" else img
+    buf = io.BytesIO()
+    out.save(buf, "JPEG", quality=95)
+    return buf.getvalue()
+
+
+def _fingerprint_upload(data: bytes) -> Fingerprint:
+    return fingerprint(load_image(data, max_side=2048), candidate=True)
+
+
+def candidate_fingerprints(jobs: list[tuple[int, str, int]], workers: int = 2) -> list[tuple[int, str, Fingerprint]]:
+    with ProcessPoolExecutor(workers) as pool:
+        uploads = list(pool.map(_candidate_bytes, jobs, chunksize=8))
+        fps = list(pool.map(_fingerprint_upload, uploads, chunksize=8))
+    return [(index, kind, fp) for (index, kind, _), fp in zip(jobs, fps)]
+
+
+# --- the figures ----------------------------------------------------------------------------------------------
+def accuracy(n_own: int, n_lookalike: int, per_transform: int) -> None:
+    """Own art is indices [0, n_own); look-alikes are [LOOKALIKE_BASE, ...): same styles, other seeds."""
+    portfolio_fps = portfolio_fingerprints(n_own)
+    portfolio = Portfolio([PortfolioEntry(str(i), fp) for i, fp in enumerate(portfolio_fps)])
+    rng = random.Random(7)
+    own_jobs = [(rng.randrange(n_own), kind, rng.randrange(1 << 30)) for kind in TRANSFORMS for _ in range(per_transform)]
+    base = 1_000_000
+    look_jobs = [(base + i, rng.choice(("none",) + TRANSFORMS), rng.randrange(1 << 30)) for i in range(n_lookalike)]
+    t0 = time.perf_counter()
+    own = candidate_fingerprints(own_jobs)
+    looks = candidate_fingerprints(look_jobs)
+    print(f"candidates fingerprinted in {time.perf_counter() - t0:.1f}s "
+          f"({len(own)} own-art, {len(looks)} look-alikes)")
+    accepted: dict[str, list[int]] = {k: [0, 0] for k in TRANSFORMS}
+    false_accepts = 0
+    wrong_entry = 0
+    calib = {"own": [], "look": []}
+    t0 = time.perf_counter()
+    for index, kind, fp in own:
+        v = match(fp, portfolio)
+        accepted[kind][1] += 1
+        if v.verdict == "match" and v.matched == str(index):
+            accepted[kind][0] += 1
+        elif v.verdict == "match":
+            wrong_entry += 1
+        else:
+            calib["own"].append((kind, v.details))
+    for index, kind, fp in looks:
+        v = match(fp, portfolio)
+        if v.verdict == "match":
+            false_accepts += 1
+            print(f"  FALSE ACCEPT: look-alike {index} ({kind}) -> {v.matched}: {v.reason}")
+        calib["look"].append((kind, v.details))
+    elapsed = time.perf_counter() - t0
+    print(f"matching: {len(own) + len(looks)} candidates against {len(portfolio)} portfolio images in "
+          f"{elapsed:.1f}s ({1000 * elapsed / (len(own) + len(looks)):.0f} ms each)")
+    print("own-art acceptance per transformation:")
+    for kind, (ok, total) in accepted.items():
+        print(f"  {kind:<12} {ok:>4}/{total:<4} = {100 * ok / total:6.2f}%")
+    pairs = len(looks) * len(portfolio) + len(own) * (len(portfolio) - 1)
+    print(f"false accepts: {false_accepts} look-alike matches + {wrong_entry} own-art matched to the wrong image, "
+          f"over {pairs:,} non-matching pairs ({len(looks)} look-alikes x {len(portfolio)} + "
+          f"{len(own)} own-art x {len(portfolio) - 1} other images)")
+    ph = sorted(d.get("phash_distance", 99) for _, d in calib["look"])
+    inl = sorted(d.get("inliers", 0) for _, d in calib["look"])
+    print(f"calibration: look-alikes' closest pHash distance min {ph[0] if ph else '-'}, "
+          f"most inliers {inl[-1] if inl else '-'}; rejected own-art: "
+          + ", ".join(f"{k}:{d}" for k, d in calib["own"][:12]))
+
+
+def upload_timing(n_portfolio: int, n_uploads: int = 30) -> None:
+    fps = portfolio_fingerprints(n_portfolio)
+    t0 = time.perf_counter()
+    portfolio = Portfolio([PortfolioEntry(str(i), fp) for i, fp in enumerate(fps)]).prepare()
+    built = time.perf_counter() - t0
+    rng = random.Random(11)
+    kinds = ["jpeg", "resize", "flip", "border", "colour", "text", "crop_40_90", "crop_25_40", "none", "none"]
+    jobs = [(rng.randrange(n_portfolio) if k != "none" else 2_000_000 + i, k, rng.randrange(1 << 30))
+            for i, k in zip(range(n_uploads), kinds * n_uploads)]
+    with ProcessPoolExecutor(2) as pool:
+        uploads = list(pool.map(_candidate_bytes, jobs))
+        list(pool.map(_fingerprint_upload, uploads[:2]))  # warm the workers' imports
+        t0 = time.perf_counter()
+        fps = list(pool.map(_fingerprint_upload, uploads))
+        hashed = time.perf_counter() - t0
+    cands = [(j[0], j[1], fp) for j, fp in zip(jobs, fps)]
+    t0 = time.perf_counter()
+    verdicts = [match(fp, portfolio) for _, _, fp in cands]
+    matched = time.perf_counter() - t0
+    ok = sum(v.verdict == "match" for v in verdicts)
+    print(f"{n_uploads} uploads (a mix of edits, crops and unrelated look-alikes) against {n_portfolio} portfolio "
+          f"images: hashing {hashed:.2f}s + matching {matched:.2f}s = {hashed + matched:.2f}s "
+          f"(portfolio arrays and descriptor index built once in {built:.2f}s); {ok} matched")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-index", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        accuracy(n_own=60, n_lookalike=60, per_transform=15)
+    else:
+        accuracy(n_own=200, n_lookalike=200, per_transform=60)
+    if not args.skip_timing:
+        upload_timing(400 if args.quick else 3200)
+    if not args.skip_index:
+        from bench_index import index_timing  # noqa: F401  (filled in by the index step)
+
+
+if __name__ == "__main__":
+    main()
