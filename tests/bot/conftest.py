@@ -124,7 +124,7 @@ async def world(settings, request):
         app = AppContext.create(bot_settings)
         SQLModel.metadata.create_all(app.db.engine)
         core = Core.create(app)
-        bot = build_bot(core)
+        bot = build_bot(core, sharded=bot_settings.discord_sharded)
         try:
             async with running_bot(bot, discord):
                 await asyncio.wait_for(bot.poster.ready.wait(), 10)
