@@ -1,0 +1,68 @@
+"""The "No AI learning" list: any artist can protect their works without ever making a maker."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from bot.core.app import Actor, Core
+from bot.core.errors import Refusal
+from bot.core.ownership import fingerprint_bytes, registry_owner
+from data.models import Artwork, SocialAccount, User
+
+
+@dataclass
+class Protected:
+    works: int = 0
+    refused: list[str] = field(default_factory=list)  # filename: reason
+
+
+async def _require_verified(core: Core, actor: Actor) -> None:
+    def check(s: Session) -> None:
+        user = s.get(User, actor.user_id)
+        if user is None or user.banned:
+            raise Refusal("user.banned")
+        if not s.exec(select(SocialAccount).where(SocialAccount.user_id == actor.user_id,
+                                                  SocialAccount.verified_at.is_not(None))).first():
+            raise Refusal("maker.not_verified")
+    await core.db(check)
+
+
+async def protect_my_posts(core: Core, actor: Actor) -> Protected:
+    """Put every indexed post of the artist on the list (their own makers can then not use them either)."""
+    await _require_verified(core, actor)
+
+    def mark(s: Session) -> int:
+        rows = list(s.exec(select(Artwork).where(Artwork.owner_id == actor.user_id, Artwork.no_ai.is_(False))))
+        for row in rows:
+            row.no_ai = True
+            s.add(row)
+        core.audit(s, actor, "no_ai.posts", "user", actor.user_id, works=len(rows))
+        s.commit()
+        return len(rows)
+    return Protected(works=await core.db(mark))
+
+
+async def protect_files(core: Core, actor: Actor, uploads) -> Protected:
+    """Add uploaded files to the list. Another artist's claimed work is refused (it is theirs to protect)."""
+    await _require_verified(core, actor)
+    result = Protected()
+    for upload in uploads:
+        try:
+            blob, fp, fp_blob = await fingerprint_bytes(core, upload.data)
+        except Refusal as exc:
+            result.refused.append(f"{upload.filename}: {exc.params.get('reason', exc.key)}")
+            continue
+        if await registry_owner(core, fp, exclude_user=actor.user_id) is not None:
+            result.refused.append(f"{upload.filename}: this work was posted by another artist")
+            continue
+        artwork = Artwork(owner_id=actor.user_id, blob=blob, fingerprint_blob=fp_blob, phash=fp.phash,
+                          pdq=fp.pdq_hex, width=fp.width, height=fp.height, no_ai=True)
+
+        def save(s: Session, artwork=artwork) -> None:
+            s.add(artwork)
+            core.audit(s, actor, "no_ai.file", "user", actor.user_id)
+            s.commit()
+        await core.db(save)
+        result.works += 1
+    return result
