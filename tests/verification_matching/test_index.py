@@ -27,8 +27,14 @@ def test_radius_queries_equal_brute_force(distance):
                                                dtype=np.uint64) for _ in range(5)])
     ids = np.arange(len(hashes)) * 3 + 1
     idx = HammingIndex(ids, hashes)
-    for q in [int(hashes[k]) for k in range(0, len(hashes), 37)] + [near(rng, int(base[0]), 5)]:
+    queries = [int(hashes[k]) for k in range(0, len(hashes), 37)] + [near(rng, int(base[0]), 5)]
+    for q in queries:
         assert idx.query(q, distance) == brute(ids, hashes, q, distance)
+    merged: dict[int, int] = {}
+    for q in queries[:8]:
+        for i, d in brute(ids, hashes, q, distance):
+            merged[i] = min(d, merged.get(i, 64))
+    assert idx.query_many(queries[:8], distance) == sorted(merged.items(), key=lambda p: (p[1], p[0]))
 
 
 def test_signed_hashes_as_stored_in_the_database():
@@ -48,6 +54,7 @@ def test_adds_removals_and_compaction(monkeypatch):
         idx.add(range(start, min(start + 7, 50)), hashes[start:start + 7])
     assert len(idx) == 50
     assert idx.query(int(hashes[33]), 0) == [(33, 0)]
+    assert idx.query_many([int(hashes[33]), int(hashes[40])], 0) == [(33, 0), (40, 0)]
     idx.remove([33, 2])
     assert idx.query(int(hashes[33]), 0) == [] and len(idx) == 48
     idx.compact()
