@@ -108,6 +108,13 @@ class World:
         self.extra["worker"] = worker
         self.worker_task = asyncio.create_task(worker.main(), name="arq-worker")
 
+    async def stop_worker(self) -> None:
+        if self.worker_task is not None:
+            self.worker_task.cancel()
+            await asyncio.gather(self.worker_task, return_exceptions=True)
+            await self.extra.pop("worker").close()
+            self.worker_task = None
+
 
 @pytest.fixture
 async def world(settings, request):
@@ -132,10 +139,7 @@ async def world(settings, request):
                 try:
                     yield world
                 finally:
-                    if world.worker_task is not None:
-                        world.worker_task.cancel()
-                        await asyncio.gather(world.worker_task, return_exceptions=True)
-                        await world.extra["worker"].close()
+                    await world.stop_worker()
         finally:
             await core.aclose()
             await app.aclose()

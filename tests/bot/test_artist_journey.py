@@ -83,23 +83,40 @@ async def test_artist_to_fan_to_trace_to_takedown(world):
     training = await world.discord.wait_for_message(gallery, lambda m: "Training images" in m.content, timeout=10)
     assert len(training.files) == 4 and training.source == "bot"
 
-    handle, queued = await world.run("generate", {"maker": "aoi", "prompt": "smiling", "seed": 7})
-    assert handle.callbacks[0].type == 5 and "position" in queued.content
+    handle, queued = await world.run("generate", {"maker": "aoi", "prompt": "smiling", "seed": 7, "count": 2},
+                                     locale="ja")
+    assert handle.callbacks[0].type == 5 and "待ち順" in queued.content  # deferred at once; Japanese replies
     gen_id = (await world.core.db(lambda s: s.exec(select(Generation)).one())).id
     posted = await world.bot.poster.wait_posted(gen_id, timeout=120)
     message = world.discord.messages[posted.id]
     assert message.channel_id == gallery.id and message.source == "bot"
-    assert "@aoi_draws" in message.text() and len(message.files) == 1
-    await handle.wait_response(10, lambda m: "Done!" in m.content)  # the requester's private message, edited
+    assert "@aoi_draws" in message.text() and len(message.files) == 2
+    await handle.wait_response(10, lambda m: "完成しました" in m.content)  # the requester's message, edited
 
-    _, traced = await world.run("trace", {"image": Upload("found-online.png", message.files[0].data)})
+    _, traced = await world.run("trace", {"image": Upload("found-online.png", message.files[1].data)})
     assert f"result #{gen_id}" in traced.content and "@aoi_draws" in traced.content
+
+    # more requests queue up while the worker is away; the artist's revocation will stop them
+    await world.stop_worker()
+    click = await world.discord.inject_component(message, f"mimic:reroll:{gen_id}", user="fan")
+    await click.wait_response(10, lambda m: "position" in m.content)
+    _, refused_remake = await world.run("remake", {"maker": "aoi", "image": Upload("k.jpg", _jpeg(kuro_posts[1]))})
+    assert "another artist's work" in refused_remake.content
+    photo = _jpeg(draw_illustration(999, (128, 128), style="flat"))
+    _, remake = await world.run("remake", {"maker": "aoi", "image": Upload("me.jpg", photo), "prompt": "summer"})
+    assert "position" in remake.content
 
     _, reported = await world.run("report", {"target": str(gen_id), "reason": "too close to a real photo"})
     assert "report #" in reported.content.lower()
     _, taken = await world.run("takedown", {"target": str(gen_id), "reason": "upheld report"}, user="moderator")
     assert f"#{gen_id}" in taken.content
     assert world.discord.messages[posted.id].deleted
+
+    _, revoked = await world.run("maker revoke", {"name": "aoi"}, user="artist")
+    assert "stopped" in revoked.content
+    later = await world.core.db(lambda s: s.exec(select(Generation).where(Generation.id != gen_id)).all())
+    assert sorted(g.kind for g in later) == ["remake", "txt2img"]
+    assert {g.status for g in later} == {JobStatus.cancelled.value}
 
 
 async def test_revocation_stops_queued_jobs_at_once(world):
@@ -130,42 +147,3 @@ async def test_revocation_stops_queued_jobs_at_once(world):
     _, after = await world.run("generate", {"maker": "aoi", "prompt": "three"})
     assert "no longer available" in after.content
 
-
-@pytest.mark.bot_settings(engine=True)
-async def test_review_train_generate_trace_with_the_real_worker(world):
-    """The GPU half alone (the artist's images are already accepted): approve, train, generate, trace."""
-    from data.models import MakerImage
-
-    artist = await world.verified_artist(handle="aoi_draws")
-    blobs = [world.app.blobs.put(_png(draw_illustration(seed, (128, 128)))) for seed in range(1, 5)]
-
-    def pending(s):
-        maker = Maker(owner_id=artist.id, name="aoi", status=MakerStatus.pending_review.value, usage="personal",
-                      base_model=world.app.settings.base_model, trigger="mimic_aoi", guild_id=world.discord.guild.id)
-        s.add(maker)
-        s.flush()
-        s.add_all(MakerImage(maker_id=maker.id, blob=b) for b in blobs)
-        s.commit()
-    await world.core.db(pending)
-    gallery = world.discord.channel("gallery")
-    await world.run("server settings", {"gallery_channel": gallery, "publish_training_images": False},
-                    user="manager")
-    await world.run("review approve", {"name": "aoi"}, user="moderator")
-    await world.start_worker()
-    ready = await world.discord.wait_for_message(gallery, lambda m: "is ready" in m.content, timeout=120)
-    assert "@aoi_draws" in ready.content
-
-    handle, _ = await world.run("generate", {"maker": "aoi", "prompt": "smiling", "count": 2}, locale="ja")
-    gen_id = (await world.core.db(lambda s: s.exec(select(Generation)).one())).id
-    posted = world.discord.messages[(await world.bot.poster.wait_posted(gen_id, timeout=120)).id]
-    assert len(posted.files) == 2 and posted.channel_id == gallery.id
-    done = await handle.wait_response(10, lambda m: "完成しました" in m.content)  # the requester's language
-    assert done.ephemeral
-    assert not any("Training images" in m.content for m in world.discord.messages_in(gallery))  # server policy
-
-    _, traced = await world.run("trace", {"image": Upload("copy.png", posted.files[1].data)}, user="moderator")
-    assert f"result #{gen_id}" in traced.content
-    click = await world.discord.inject_component(posted, f"mimic:reroll:{gen_id}", user="fan")
-    await click.wait_response(10, lambda m: "position" in m.content)
-    rows = await world.core.db(lambda s: s.exec(select(Generation).order_by(Generation.id)).all())
-    assert len(rows) == 2 and rows[1].prompt == "smiling" and rows[1].maker_id == rows[0].maker_id

@@ -257,3 +257,25 @@ async def test_many_commands_at_once_are_all_acknowledged(world):
     answers = await asyncio.gather(*(h.wait_response(10) for h in handles))
     assert all(h.acknowledged for h in handles)
     assert all(a.flags & EPHEMERAL for a in answers)
+
+
+async def test_training_images_are_published_only_when_the_server_policy_says_so(world):
+    from data.models import MakerImage
+    from tests.bot.conftest import png
+
+    gallery = world.discord.channel("gallery")
+    artist = await world.verified_artist(handle="aoi_draws")
+    for name, publish in (("quiet", False), ("open", True)):
+        await world.run("server settings", {"gallery_channel": gallery, "publish_training_images": publish},
+                        user="manager")
+        maker = await world.ready_maker(artist, name=name)
+        blobs = [world.app.blobs.put(png(seed)) for seed in range(12)]
+        await world.core.db(lambda s: (s.add_all(MakerImage(maker_id=maker.id, blob=b) for b in blobs), s.commit()))
+        await world.app.events.publish("training.done", id=maker.id, maker_id=maker.id)
+        await world.discord.wait_for_message(gallery, lambda m, n=name: f"**{n}**" in m.content and "ready" in m.content)
+    images = await world.discord.wait_for_message(gallery, lambda m: "Training images of **open**" in m.content)
+    await world.discord.signal.wait_for(lambda: len([m for m in world.discord.messages_in(gallery) if m.files]) == 2,
+                                        5, "the second batch")
+    assert [len(m.files) for m in world.discord.messages_in(gallery) if m.files] == [10, 2]
+    assert images.source == "bot"
+    assert not any("**quiet**" in m.content and m.files for m in world.discord.messages_in(gallery))
