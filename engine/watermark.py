@@ -16,9 +16,11 @@ over every block in row-major order (block n carries bit n mod L), the layout of
 ``WatermarkDecoder("bits", 71).decode(bgr, "dwtDctSvd", scales=[0, 72, 0], block=8)`` reads our U plane.
 
 We embed ourselves, in float, because the stock ``WatermarkEncoder`` (0.2.0) measurably fails on the art this bot
-makes (``python bench/watermark.py --stock``): it swaps the horizontal and vertical Haar detail bands (PSNR 15 dB
-on noise) and casts floats to uint8 by truncation with wrap-around (white and pure blue decode at 42% of bits,
-i.e. nothing). Our encoder keeps the quantiser and layout, rounds, moves each singular value to the *nearest*
+makes (``python bench/watermark.py --stock``, same 71-bit payload): it swaps the horizontal and vertical Haar
+detail bands (PSNR 15 dB on noise) and casts floats to uint8 by truncation with wrap-around, so white, pure
+blue, shapes-on-white and line art read back at chance (52% of bits) even losslessly, and after JPEG 75 none
+of 12 kinds of 512 px image gives its id back (ours: 12 of 12, and 48 of 48 from 64 to 1024 px).
+Our encoder keeps the quantiser and layout, rounds, moves each singular value to the *nearest*
 lattice point with the right bit (or the one on the other side when that changes the pixels less or survives
 clipping: see embed_trace_id), writes both U and V (the stock encoder never reaches V), and keeps every pixel in
 the RGB cube by shifting luminance only (adding the same amount to R, G and B leaves U and V unchanged). Blocks are 8x8 in the Haar
