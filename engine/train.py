@@ -83,10 +83,10 @@ def step_seed(seed: int, step: int) -> int:
 
 
 def _weight_dtype(mixed_precision: str, cache: PipelineCache) -> torch.dtype:
-    if cache.device.type != "cuda":
-        return torch.float32  # CPU autocast is slow and imprecise; train in fp32
-    named = {"auto": cache.dtype, "no": torch.float32, "fp32": torch.float32, "fp16": torch.float16,
-             "bf16": torch.bfloat16}
+    """The frozen weights' dtype. 'auto' means the cache's dtype on GPU and fp32 on CPU (where autocast is slow);
+    an explicit fp16/bf16 is honoured anywhere, which lets the mixed-precision path be tested on a CPU."""
+    named = {"auto": cache.dtype if cache.device.type == "cuda" else torch.float32, "no": torch.float32,
+             "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
     if mixed_precision not in named:
         raise ValueError(f"mixed_precision must be one of {sorted(named)}")
     return named[mixed_precision]

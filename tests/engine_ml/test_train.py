@@ -136,3 +136,14 @@ def test_sdxl_and_text_encoder_loras_train_and_load(tmp_path, tiny_model_dir, ar
     plain = np.asarray(generate_images(cache, GenerateRequest(**request))[0].image, dtype=np.int16)
     styled = generate_images(cache, GenerateRequest(**request, lora_path=result.lora_path, adapter_name="m"))
     assert np.abs(np.asarray(styled[0].image, dtype=np.int16) - plain).mean() > 1
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_keeps_lora_weights_in_float32(tiny_model_dir, artworks, tmp_path, precision):
+    """The GPU recipe (half-precision frozen weights, fp32 LoRA, autocast, a grad scaler for fp16), run on CPU."""
+    result = train_lora(quick_config(tiny_model_dir, steps=3, sample_count=0, mixed_precision=precision),
+                        artworks, tmp_path)
+    weights = _weights(result)
+    assert {w.dtype for w in weights.values()} == {torch.float32}
+    assert all(torch.isfinite(w).all() for w in weights.values()) and np.isfinite(result.final_loss)
+    assert any(w.abs().sum() > 0 for k, w in weights.items() if "lora_B" in k or "lora.up" in k)
