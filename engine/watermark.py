@@ -20,12 +20,12 @@ makes (``python bench/watermark.py --stock``, same 71-bit payload): it swaps the
 detail bands (PSNR 15 dB on noise) and casts floats to uint8 by truncation with wrap-around, so white, pure
 blue, shapes-on-white and line art read back at chance (52% of bits) even losslessly, and after JPEG 75 none
 of 12 kinds of 512 px image gives its id back (ours: 12 of 12, and 48 of 48 from 64 to 1024 px).
-Our encoder keeps the quantiser and layout, rounds, moves each singular value to the *nearest*
-lattice point with the right bit (or the one on the other side when that changes the pixels less or survives
-clipping: see embed_trace_id), writes both U and V (the stock encoder never reaches V), and keeps every pixel in
-the RGB cube by shifting luminance only (adding the same amount to R, G and B leaves U and V unchanged). Blocks are 8x8 in the Haar
-band (16x16 px, one JPEG 4:2:0 chroma block) with step 72 instead of the library's 4x4 / 36: same PSNR (about
-41 dB) but JPEG 75 survives on flat colour, where 4x4 blocks fell to 85-90% of bits.
+Our encoder keeps the quantiser and layout, rounds instead of truncating, writes both U and V (the stock encoder
+never reaches V), keeps every pixel in the RGB cube by shifting luminance only (adding the same amount to R, G and
+B leaves U and V unchanged), and moves each singular value to the lattice point just below or just above it,
+whichever reads back right after clipping and rounding with the least pixel change (see embed_trace_id). Blocks
+are 8x8 in the Haar band (16x16 px, one JPEG 4:2:0 chroma block) with step 72 instead of the library's 4x4 / 36:
+same PSNR (about 41 dB) but JPEG 75 survives on flat colour, where 4x4 blocks fell to 85-90% of bits.
 
 Payload (71 bits, a prime so each bit is spread diagonally over the image instead of down one column):
 7-bit magic, 48-bit trace id, CRC-16/CCITT over both. The reader sums a soft vote per bit over every block of
