@@ -116,3 +116,26 @@ def test_a_lora_blob_without_extension_loads_and_bad_files_are_refused(tiny_mode
     except ModelLoadError:
         pass
     assert np.array_equal(plain, _pixels(generate_images(cache, _request(tiny_model_dir))))
+
+
+def test_a_retrained_maker_gets_its_new_weights_and_forgetting_unloads(tiny_model_dir, trained_loras, tmp_path,
+                                                                        cache):
+    import os
+    import shutil
+
+    lora_a, lora_b = (r.lora_path for r in trained_loras)
+    path = tmp_path / "maker.safetensors"
+    shutil.copy(lora_a, path)
+    old = _pixels(generate_images(cache, _request(tiny_model_dir, lora_path=path, adapter_name="maker_9")))
+    shutil.copy(lora_b, path)
+    os.utime(path, ns=(1, path.stat().st_mtime_ns + 10**9))  # a new file, even within the clock's resolution
+    new = _pixels(generate_images(cache, _request(tiny_model_dir, lora_path=path, adapter_name="maker_9")))
+    expected = _pixels(generate_images(PipelineCache("cpu"), _request(tiny_model_dir, lora_path=lora_b,
+                                                                      adapter_name="maker_9")))
+    assert np.array_equal(new, expected) and not np.array_equal(new, old)
+
+    pipe = cache.get(str(tiny_model_dir))
+    cache.forget_adapter(pipe, "maker_9")
+    assert cache.loaded_adapters == []
+    plain = _pixels(generate_images(cache, _request(tiny_model_dir)))
+    assert np.array_equal(plain, _pixels(generate_images(PipelineCache("cpu"), _request(tiny_model_dir))))
