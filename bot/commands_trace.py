@@ -35,25 +35,28 @@ def generation_summary(db: Database, trace_id: int, public_url: str) -> dict | N
 
 
 def trace_command(settings: Settings, image: Path, *, as_json: bool) -> int:
-    from engine.trace import trace_image
+    from engine.trace import TraceError, trace_image
     from verification.imaging import ImageRejected, load_image
 
     try:
         data = image.read_bytes()
         load_image(data, max_pixels=settings.max_image_pixels, max_bytes=max(settings.max_upload_bytes, len(data)))
-    except (OSError, ImageRejected) as exc:
-        reason = exc.reason if isinstance(exc, ImageRejected) else f"cannot read {image}: {exc.strerror}"
+        result = trace_image(data, max_pixels=settings.max_image_pixels)
+    except (OSError, ImageRejected, TraceError) as exc:
+        reason = (exc.reason if isinstance(exc, ImageRejected) else str(exc) if isinstance(exc, TraceError)
+                  else f"cannot read {image}: {exc.strerror}")
         print(json.dumps({"trace_id": None, "generation": None, "error": reason}) if as_json
               else f"{image}: {reason}", file=sys.stdout if as_json else sys.stderr)
         return 1
-    result = trace_image(data)
     generation = None
     if result.trace_id is not None:
         db = Database.from_settings(settings)
         generation = generation_summary(db, result.trace_id, settings.public_url)
         db.dispose()
     if as_json:
-        print(json.dumps({"trace_id": result.trace_id, "generation": generation}, ensure_ascii=False))
+        # "source" says what carried the id: the invisible mark, a signed C2PA manifest, or (forgeable) XMP alone
+        print(json.dumps({"trace_id": result.trace_id, "generation": generation, "source": result.source},
+                         ensure_ascii=False))
     elif result.trace_id is None:
         print(f"{image}: no mimic trace id found")
     elif generation is None:

@@ -146,7 +146,7 @@ class TraceFound:
 async def trace(core: Core, data: bytes) -> TraceFound:
     import asyncio
 
-    from engine.trace import trace_image
+    from engine.trace import TraceError, trace_image
     from verification.imaging import ImageRejected, load_image
 
     try:
@@ -155,7 +155,10 @@ async def trace(core: Core, data: bytes) -> TraceFound:
     except ImageRejected as exc:
         raise Refusal("image.rejected", reason=exc.reason) from None
     del image  # validated; trace the original bytes so metadata is read too
-    result = await asyncio.to_thread(trace_image, data)
+    try:
+        result = await asyncio.to_thread(trace_image, data, max_pixels=core.settings.max_image_pixels)
+    except TraceError as exc:
+        raise Refusal("image.rejected", reason=str(exc)) from None
     if result.trace_id is None:
         return TraceFound(None, None, None, None)
 
