@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from verification.hashing import FINGERPRINT_VERSION, Fingerprint, fingerprint  # noqa: E402
 from verification.imaging import load_image  # noqa: E402
-from verification.matching import Portfolio, PortfolioEntry, match  # noqa: E402
+from verification.matching import Portfolio, PortfolioEntry, global_evidence, match  # noqa: E402
 from verification.synthetic import STYLE_NAMES, draw_illustration  # noqa: E402
 
 TRANSFORMS = ("jpeg", "resize", "crop_25_40", "crop_40_90", "flip", "border", "text", "colour")
@@ -164,6 +164,8 @@ def accuracy(n_own: int, n_lookalike: int, per_transform: int) -> None:
         accepted[kind][1] += 1
         if v.verdict == "match" and v.matched == str(index):
             accepted[kind][0] += 1
+            if v.stage == "geometry":
+                calib.setdefault("own_geo", []).append(v.details)
         elif v.verdict == "match":
             wrong_entry += 1
         else:
@@ -184,11 +186,38 @@ def accuracy(n_own: int, n_lookalike: int, per_transform: int) -> None:
     print(f"false accepts: {false_accepts} look-alike matches + {wrong_entry} own-art matched to the wrong image, "
           f"over {pairs:,} non-matching pairs ({len(looks)} look-alikes x {len(portfolio)} + "
           f"{len(own)} own-art x {len(portfolio) - 1} other images)")
-    ph = sorted(d.get("phash_distance", 99) for _, d in calib["look"])
-    inl = sorted(d.get("inliers", 0) for _, d in calib["look"])
-    print(f"calibration: look-alikes' closest pHash distance min {ph[0] if ph else '-'}, "
-          f"most inliers {inl[-1] if inl else '-'}; rejected own-art: "
-          + ", ".join(f"{k}:{d}" for k, d in calib["own"][:12]))
+    print_calibration(portfolio, own, looks, calib)
+
+
+def print_calibration(portfolio: Portfolio, own, looks, calib) -> None:
+    """The figures behind matching.py's thresholds."""
+    own_ph, own_pdq, look_ph, look_pdq, look_both = {}, {}, [], [], []
+    for index, kind, fp in own:
+        ev = next(e for e in global_evidence(fp, portfolio, limit=len(portfolio)) if e.index == index)
+        own_ph.setdefault(kind, []).append(ev.phash_distance)
+        own_pdq.setdefault(kind, []).append(ev.pdq_distance)
+    for _, _, fp in looks:
+        evs = global_evidence(fp, portfolio, limit=len(portfolio))
+        look_ph.append(min(e.phash_distance for e in evs))
+        look_pdq.append(min(e.pdq_distance for e in evs))
+        look_both.append(min(e.pdq_distance for e in evs if e.phash_distance <= 16) if any(
+            e.phash_distance <= 16 for e in evs) else 256)
+    print("calibration, stage 1 (pHash /64, PDQ /256 to the true original; median and max):")
+    for kind in own_ph:
+        print(f"  {kind:<12} pHash {int(np.median(own_ph[kind])):>2} max {max(own_ph[kind]):>2}   "
+              f"PDQ {int(np.median(own_pdq[kind])):>3} max {max(own_pdq[kind]):>3}")
+    print(f"  look-alikes: closest pHash min {min(look_ph)}, closest PDQ min {min(look_pdq)}, "
+          f"PDQ min among pHash <= 16: {min(look_both)}")
+    geo = [d for _, d in calib["look"] if "correlation" in d]
+    if geo:
+        print(f"calibration, stage 2: look-alikes' best verified candidate: most inliers "
+              f"{max(d['inliers'] for d in geo)}, highest detail correlation {max(d['correlation'] for d in geo):.2f}")
+    own_geo = calib.get("own_geo", [])
+    if own_geo:
+        print(f"calibration, stage 2: own art accepted by geometry ({len(own_geo)}): fewest inliers "
+              f"{min(d['inliers'] for d in own_geo)}, lowest detail correlation "
+              f"{min(d['correlation'] for d in own_geo):.2f}")
+    print("own-art rejected: " + (", ".join(f"{k}:{d}" for k, d in calib["own"][:12]) or "none"))
 
 
 def upload_timing(n_portfolio: int, n_uploads: int = 30) -> None:

@@ -93,7 +93,8 @@ class Registry:
         for row in rows:
             phash_d = best[row.id]
             pdq_d = min(hamming_bytes(v, bytes.fromhex(row.pdq)) for v in fp.pdq_variants) if row.pdq else None
-            if phash_d <= PHASH_ALONE or (pdq_d is not None and pdq_d <= PDQ_CONFIRM):
+            # PDQ must agree whenever it is known: a false hit here blames an innocent uploader
+            if (pdq_d <= PDQ_CONFIRM) if pdq_d is not None else (phash_d <= PHASH_ALONE):
                 claims.append(Claim(row.id, row.owner_id, row.no_ai, row.source_url, phash_d, pdq_d))
         return sorted(claims, key=lambda c: (c.phash_distance, c.artwork_id))
 
