@@ -113,6 +113,7 @@ class MimicShardedBot(MimicMixin, commands.AutoShardedBot):
 
 
 def build_bot(core: Core | None, *, sharded: bool = False, sync_commands: bool = True) -> commands.Bot:
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: nothing to warn about
     cls = MimicShardedBot if sharded else MimicBot
     return cls(core, sync_commands=sync_commands)
 

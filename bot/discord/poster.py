@@ -198,11 +198,16 @@ class ResultsPoster:
                 return configured
         return fallback
 
-    async def _channel(self, channel_id: int | None) -> discord.abc.Messageable | None:
+    async def _channel(self, channel_id: int | None, guild_id: int | None) -> discord.abc.Messageable | None:
+        """The channel to post in, if this process serves its server. With shards spread over several
+        processes every process hears every event; only the one holding the server posts."""
         if not channel_id:
             return None
         channel = self.bot.get_channel(channel_id)
-        if channel is None:
+        if channel is None and not self.bot.is_ready():  # just connected: the server list is still arriving
+            await self.bot.wait_until_ready()
+            channel = self.bot.get_channel(channel_id)
+        if channel is None and (guild_id is None or self.bot.get_guild(guild_id) is not None):
             try:
                 channel = await self.bot.fetch_channel(channel_id)
             except discord.HTTPException:
@@ -231,7 +236,7 @@ class ResultsPoster:
         if card is None:
             return None
         gen = card.generation
-        channel = await self._channel(await self.gallery_channel_id(gen.guild_id, gen.channel_id))
+        channel = await self._channel(await self.gallery_channel_id(gen.guild_id, gen.channel_id), gen.guild_id)
         if channel is None:
             log.warning("no channel to post result %s in", generation_id)
             return None
@@ -278,7 +283,7 @@ class ResultsPoster:
                                               name=maker.name), final=True)
         if maker.visibility != Visibility.public.value:
             return
-        channel = await self._channel(await self.gallery_channel_id(maker.guild_id, fallback))
+        channel = await self._channel(await self.gallery_channel_id(maker.guild_id, fallback), maker.guild_id)
         if channel is None:
             return
         locale = guild_locale(getattr(channel, "guild", None))

@@ -279,3 +279,18 @@ async def test_training_images_are_published_only_when_the_server_policy_says_so
     assert [len(m.files) for m in world.discord.messages_in(gallery) if m.files] == [10, 2]
     assert images.source == "bot"
     assert not any("**quiet**" in m.content and m.files for m in world.discord.messages_in(gallery))
+
+
+async def test_results_finished_while_the_bot_was_away_are_posted_at_start(world):
+    from bot.discord.client import build_bot
+    from tests.fakes.discord_server import running_bot
+
+    artist = await world.verified_artist()
+    maker = await world.ready_maker(artist)
+    await world.bot.close()
+    gen = await world.finished_generation(maker, await world.db_user("fan"))  # its event was missed
+
+    fresh = build_bot(world.core, sync_commands=False)
+    async with running_bot(fresh, world.discord, wait_ready=True):
+        posted = await fresh.poster.wait_posted(gen.id, timeout=15)
+    assert world.discord.messages[posted.id].source == "bot"
