@@ -56,7 +56,17 @@ class Fingerprint:
     pdq_quality: int
     features: Features
     thumb: np.ndarray  # grey uint8, longer side THUMB_SIDE, of the untrimmed image
-    mirror_features: Features | None = field(default=None)  # of the mirrored image; only candidates need it
+    mirror_features: Features | None = field(default=None)  # of the mirrored image, when computed eagerly
+    feature_grey: np.ndarray | None = field(default=None, repr=False)  # candidates: to compute mirror_features late
+
+    def mirrored_features(self) -> Features | None:
+        """ORB features of the mirrored image (flipped crops); computed on demand from a candidate's grey image,
+        since most candidates are settled by their hashes and never need them."""
+        if self.mirror_features is not None:
+            return self.mirror_features
+        if self.feature_grey is None:
+            return None
+        return orb_features(np.ascontiguousarray(self.feature_grey[:, ::-1]), len(self.features) or CANDIDATE_FEATURES)
 
     @property
     def pdq_hex(self) -> str:
@@ -172,7 +182,8 @@ def thumbnail(img: Image.Image) -> np.ndarray:
 
 
 def fingerprint(img: Image.Image, *, candidate: bool = False) -> Fingerprint:
-    """Fingerprint an RGB image (from imaging.load_image). `candidate=True` adds mirrored features for flip checks."""
+    """Fingerprint an RGB image (from imaging.load_image). `candidate=True` keeps what the matcher needs to check
+    mirrored crops too (a candidate is matched against a portfolio; portfolio images need no mirror)."""
     small = img.copy()
     small.thumbnail((GLOBAL_SIDE, GLOBAL_SIDE), Image.Resampling.LANCZOS)
     trimmed = trim_borders(np.asarray(small.convert("RGB")))
@@ -183,7 +194,6 @@ def fingerprint(img: Image.Image, *, candidate: bool = False) -> Fingerprint:
     grey = feature_image(img)
     n = CANDIDATE_FEATURES if candidate else PORTFOLIO_FEATURES
     feats = orb_features(grey, n)
-    mirror = orb_features(np.ascontiguousarray(grey[:, ::-1]), n) if candidate else None
     return Fingerprint(width=img.width, height=img.height, phash=to_signed64(phashes[0]), phash_variants=phashes,
                        pdq=pdqs[0], pdq_variants=pdqs, pdq_quality=quality, features=feats, thumb=thumbnail(img),
-                       mirror_features=mirror)
+                       feature_grey=grey if candidate else None)

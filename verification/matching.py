@@ -236,8 +236,9 @@ def _similarity(matrix: np.ndarray) -> tuple[float, float]:
     return math.hypot(a, b), math.degrees(math.atan2(b, a))
 
 
-def verify_geometry(candidate: Fingerprint, entry: Fingerprint, index: int, *, mirrored: bool) -> GeometricEvidence | None:
-    cf = candidate.mirror_features if mirrored else candidate.features
+def verify_geometry(candidate: Fingerprint, entry: Fingerprint, index: int, *, mirrored: bool,
+                    features: Features | None = None) -> GeometricEvidence | None:
+    cf = features if features is not None else candidate.features
     pf = entry.features
     if cf is None or len(cf) < MIN_TENTATIVE or len(pf) < 2:
         return None
@@ -297,12 +298,13 @@ def _detail(grey: np.ndarray) -> np.ndarray:
 def geometric_evidence(candidate: Fingerprint, portfolio: Portfolio, extra: Sequence[int] = ()) -> GeometricEvidence | None:
     best = None
     for mirrored in (False, True):
-        feats = candidate.mirror_features if mirrored else candidate.features
+        feats = candidate.mirrored_features() if mirrored else candidate.features
         if feats is None:
             continue
         shortlist = list(dict.fromkeys([*shortlist_by_votes(feats, portfolio), *extra]))
         for index in shortlist:
-            ev = verify_geometry(candidate, portfolio.entries[index].fingerprint, index, mirrored=mirrored)
+            ev = verify_geometry(candidate, portfolio.entries[index].fingerprint, index, mirrored=mirrored,
+                                 features=feats)
             if ev is None:
                 continue
             if ev.is_match:

@@ -46,19 +46,22 @@ EDITS = {
     "text": lambda im: jpeg_roundtrip(with_text(im)),
     "colour": lambda im: jpeg_roundtrip(colour_shift(im)),
     "crop30": lambda im: jpeg_roundtrip(crop_area(im, 0.30)),
+    "flipped_crop50": lambda im: jpeg_roundtrip(crop_area(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 0.5)),
     "crop60_upscaled": lambda im: jpeg_roundtrip(crop_area(im, 0.6, 0.2, 0.6).resize((400, 400))),
 }
 
 
 @pytest.mark.parametrize("edit", sorted(EDITS))
 def test_edited_copies_match_their_original(edit, own_images, portfolio):
-    seed = 1 if edit in ("jpeg60", "crop30", "border") else 2 if edit in ("resize30", "flip") else 3
+    seed = 1 if edit in ("jpeg60", "crop30", "border") else 2 if edit in ("resize30", "flip", "flipped_crop50") else 3
     candidate = fingerprint(EDITS[edit](own_images[seed]), candidate=True)
     verdict = match(candidate, portfolio)
     assert verdict.verdict == "match", verdict.reason
     assert verdict.matched == f"own-{seed}.png"
     assert verdict.score >= 0.5
     assert f"https://example.social/post/{seed}" in verdict.reason
+    if edit == "flipped_crop50":
+        assert verdict.stage == "geometry" and "mirrored" in verdict.reason
 
 
 @pytest.mark.parametrize("seed", [101, 102, 103, 104])
