@@ -58,7 +58,7 @@ def portfolio_files(folder: Path) -> list[Path]:
 
 def _line(candidate: str, verdict: Verdict, as_json: bool) -> str:
     if as_json:
-        return json.dumps({"candidate": candidate, **verdict.as_dict()}, ensure_ascii=False)
+        return json.dumps({"candidate": candidate, **verdict.as_dict()})  # ASCII-safe whatever the file names
     target = f" -> {verdict.matched}" if verdict.matched else ""
     return f"{candidate}: {verdict.verdict}{target} (score {verdict.score:.2f}): {verdict.reason}"
 
