@@ -1,7 +1,6 @@
 """/gallery (browse with buttons that survive restarts), /artist and /trace."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,12 +9,13 @@ from discord.ext import commands
 from sqlmodel import select
 
 from bot.core import Core
+from bot.core.gallery import generations_page
 from bot.core.generations import trace
 from bot.discord.common import acknowledged, answer, core_of, locale_of, read_attachment, say
 from bot.discord.errors import guarded
 from bot.discord.results import artist_credit
 from bot.i18n import t
-from data.models import Generation, JobStatus, Maker, MakerStatus, SocialAccount, User, Visibility
+from data.models import Generation, Maker, MakerStatus, SocialAccount, User, Visibility
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -23,66 +23,52 @@ if TYPE_CHECKING:
 PAGE = 5
 
 
-@dataclass
-class GalleryEntry:
-    generation: Generation
-    maker: Maker
-
-
-async def public_results(core: Core, *, offset: int, limit: int, maker_id: int | None = None) -> list[GalleryEntry]:
-    """Posted results of public, live makers, newest first (what anyone may browse)."""
-    def query(s) -> list[GalleryEntry]:
-        q = (select(Generation, Maker).join(Maker, Maker.id == Generation.maker_id)
-             .where(Generation.status == JobStatus.done.value, Generation.taken_down.is_(False),
-                    Generation.message_id.is_not(None), Maker.visibility == Visibility.public.value,
-                    Maker.status == MakerStatus.ready.value)
-             .order_by(Generation.id.desc()).offset(offset).limit(limit))
-        if maker_id is not None:
-            q = q.where(Maker.id == maker_id)
-        return [GalleryEntry(g, m) for g, m in s.exec(q).all()]
-    return await core.db(query)
-
-
 def jump_url(guild_id: int | None, gen: Generation) -> str:
     return f"https://discord.com/channels/{guild_id or '@me'}/{gen.channel_id}/{gen.message_id}"
 
 
-async def gallery_page(core: Core, locale: str, offset: int,
-                       maker_id: int) -> tuple[discord.Embed | None, discord.ui.View | None]:
-    entries = await public_results(core, offset=offset, limit=PAGE + 1, maker_id=maker_id or None)
-    more, entries = len(entries) > PAGE, entries[:PAGE]
-    if not entries:
+async def gallery_page(core: Core, locale: str, page: int) -> tuple[discord.Embed | None, discord.ui.View | None]:
+    """One page of public results (bot.core.gallery decides what the public may see), newest first."""
+    listing = await generations_page(core, page=page, per_page=PAGE)
+    if not listing.items:
         return None, None
-    embed = discord.Embed(title=t("gallery.page", locale, first=offset + 1, last=offset + len(entries)),
+    embed = discord.Embed(title=t("gallery.page", locale, first=(listing.page - 1) * PAGE + 1,
+                                  last=(listing.page - 1) * PAGE + len(listing.items)),
                           colour=discord.Colour.blurple())
-    for entry in entries:
-        gen = entry.generation
-        embed.add_field(name=f"#{gen.id} · {entry.maker.name} · {t(f'usage.{entry.maker.usage}', locale)}",
-                        value=f"{gen.prompt[:80] or '—'}\n{jump_url(gen.guild_id, gen)}", inline=False)
+    for card in listing.items:
+        gen, maker = card.generation, card.maker
+        if card.gone:
+            embed.add_field(name=f"#{gen.id} · {maker.name}", value=t("gallery.gone", locale), inline=False)
+            continue
+        links = [f"{core.settings.public_url.rstrip('/')}/g/{gen.id}"]
+        if gen.message_id:
+            links.append(jump_url(gen.guild_id, gen))
+        embed.add_field(name=f"#{gen.id} · {maker.name} · {t(f'usage.{maker.usage}', locale)}",
+                        value="\n".join([gen.prompt[:80] or "—", *links]), inline=False)
     view = discord.ui.View(timeout=None)
-    previous = GalleryButton(max(offset - PAGE, 0), maker_id, "prev", label=t("button.previous", locale))
-    previous.item.disabled = offset == 0
-    following = GalleryButton(offset + PAGE, maker_id, "next", label=t("button.next", locale))
-    following.item.disabled = not more
+    previous = GalleryButton(max(listing.page - 1, 1), "prev", label=t("button.previous", locale))
+    previous.item.disabled = not listing.has_prev
+    following = GalleryButton(listing.page + 1, "next", label=t("button.next", locale))
+    following.item.disabled = not listing.has_next
     view.add_item(previous)
     view.add_item(following)
     return embed, view
 
 
 class GalleryButton(discord.ui.DynamicItem[discord.ui.Button],
-                    template=r"mimic:gallery:(?P<offset>[0-9]+):(?P<maker>[0-9]+):(?P<dir>prev|next)"):
-    def __init__(self, offset: int, maker_id: int, direction: str, *, label: str | None = None):
+                    template=r"mimic:gallery:(?P<page>[0-9]+):(?P<dir>prev|next)"):
+    def __init__(self, page: int, direction: str, *, label: str | None = None):
         super().__init__(discord.ui.Button(label=label or direction, style=discord.ButtonStyle.secondary,
-                                           custom_id=f"mimic:gallery:{offset}:{maker_id}:{direction}"))
-        self.offset, self.maker_id = offset, maker_id
+                                           custom_id=f"mimic:gallery:{page}:{direction}"))
+        self.page = page
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match):
-        return cls(int(match["offset"]), int(match["maker"]), match["dir"])
+        return cls(int(match["page"]), match["dir"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def turn() -> None:
-            embed, view = await gallery_page(core_of(interaction), locale_of(interaction), self.offset, self.maker_id)
+            embed, view = await gallery_page(core_of(interaction), locale_of(interaction), self.page)
             if embed is None:
                 await interaction.response.edit_message(content=say(interaction, "gallery.empty"), embed=None,
                                                         view=None)
@@ -96,17 +82,9 @@ class Gallery(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="gallery", description="Browse recent results")
-    @app_commands.describe(maker="Only this maker's results")
-    async def gallery(self, interaction: discord.Interaction,
-                      maker: app_commands.Range[str, 1, 32] | None = None) -> None:
+    async def gallery(self, interaction: discord.Interaction) -> None:
         async with acknowledged(interaction):
-            core = core_of(interaction)
-            maker_id = 0
-            if maker:
-                from bot.core.makers import find_maker
-
-                maker_id = (await find_maker(core, maker)).id
-            embed, view = await gallery_page(core, locale_of(interaction), 0, maker_id)
+            embed, view = await gallery_page(core_of(interaction), locale_of(interaction), 1)
             if embed is None:
                 await answer(interaction, say(interaction, "gallery.empty"))
             else:

@@ -55,7 +55,6 @@ DESCRIPTIONS_JA: dict[str, str] = {
     "The image to redraw (not someone else's artwork)": "描き直す画像（他人の作品は不可）",
     "What to change (optional)": "変えたい内容（任意）",
     "Browse recent results": "最近の結果を見ます",
-    "Only this maker's results": "このメーカーの結果のみ",
     "Show an artist's accounts and makers": "作家のアカウントとメーカーを表示します",
     "The artist": "作家",
     "Report a result or a maker to the moderators": "結果やメーカーをモデレーターに通報します",

@@ -231,6 +231,7 @@ async def test_gallery_browses_with_persistent_buttons(world):
         await world.bot.poster.post_generation(gen.id)
     _, page = await world.run("gallery")
     assert "1–5" in page.text() and len(page.embeds[0]["fields"]) == 5
+    assert f"/g/{gen.id}" in page.text()  # the newest first, with its web page
     next_id = next(c for c in page.custom_ids() if c.endswith(":next"))
     click = await world.discord.inject_component(page, next_id)
     await click.wait_callback()
@@ -272,7 +273,8 @@ async def test_training_images_are_published_only_when_the_server_policy_says_so
         blobs = [world.app.blobs.put(png(seed)) for seed in range(12)]
         await world.core.db(lambda s: (s.add_all(MakerImage(maker_id=maker.id, blob=b) for b in blobs), s.commit()))
         await world.app.events.publish("training.done", id=maker.id, maker_id=maker.id)
-        await world.discord.wait_for_message(gallery, lambda m, n=name: f"**{n}**" in m.content and "ready" in m.content)
+        await world.discord.wait_for_message(gallery, lambda m, n=name: f"**{n}**" in m.content
+                                             and "ready" in m.content)
     images = await world.discord.wait_for_message(gallery, lambda m: "Training images of **open**" in m.content)
     await world.discord.signal.wait_for(lambda: len([m for m in world.discord.messages_in(gallery) if m.files]) == 2,
                                         5, "the second batch")
