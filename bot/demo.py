@@ -6,6 +6,7 @@ random-weight model, a fan generates and remakes, results are watermarked and tr
 from __future__ import annotations
 
 import io
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -74,8 +75,9 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
     shutil.rmtree(demo_var, ignore_errors=True)
     settings = settings.model_copy(update=dict(
         var_dir=demo_var, database_url=f"sqlite:///{(demo_var / 'demo.db').resolve()}", storage_dir=None,
-        redis_prefix=f"{settings.redis_prefix}-demo", base_model=base, train_steps=steps or 30,
-        checkpoint_every=10, redis_url=settings.redis_url, job_lease_s=10))
+        redis_prefix=f"{settings.redis_prefix}-demo-{secrets.token_hex(4)}", base_model=base, train_steps=steps or 30,
+        checkpoint_every=10, redis_url=settings.redis_url, job_lease_s=10,
+        cpu_threads=settings.cpu_threads or 1))  # the tiny model runs fastest, and steadily, on one thread
     if settings.uses_embedded_redis:  # share the embedded server under the main var dir
         from data.redis import ensure_embedded_redis
 
@@ -149,5 +151,17 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
         say(f"done in {time.monotonic() - started:.1f} s; images in {out}/")
         return 0 if found.generation and found.generation.id == first.id else 1
     finally:
+        await _forget_queue(app.redis_url, settings.redis_prefix)
         await core.aclose()
         await app.aclose()
+
+
+async def _forget_queue(url: str, prefix: str) -> None:
+    """The demo's database is thrown away each run, so its queue keys go too (job ids are row ids)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    for pattern in (f"{prefix}*", f"arq:*{prefix}*"):
+        async for key in client.scan_iter(match=pattern):
+            await client.delete(key)
+    await client.aclose()

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     base_model: str = ""  # local path or hub id; empty means the offline tiny model (demo only)
     device: str = "auto"  # auto, cpu, cuda, cuda:1 ...
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    cpu_threads: int = 0  # torch threads on CPU; 0 keeps torch's default (small models run best on 1)
     train_steps: int = 1000
     train_rank: int = 16
     train_resolution: int = 0  # 0: the model's own

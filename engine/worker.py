@@ -34,6 +34,10 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
     app = app or AppContext.create(settings)
 
     async def startup(ctx: dict) -> None:
+        if settings.cpu_threads:
+            import torch
+
+            torch.set_num_threads(settings.cpu_threads)
         ctx["app"] = app
         ctx["pipelines"] = _LazyPipelines(settings)
         log.info("worker ready on queue %s", queue_name(settings.redis_prefix))
