@@ -12,6 +12,7 @@ from bot.core.errors import Refusal
 from data.models import Artwork, Challenge, SocialAccount, User, utcnow
 from verification import accounts as proof
 from verification.providers.base import SocialError
+from verification.registry import ArtworkItem, claim_artworks
 
 log = logging.getLogger("mimic.core")
 
@@ -87,7 +88,7 @@ async def check_verification(core: Core, actor: Actor, *, index_limit: int = 320
 
 async def index_portfolio(core: Core, user_id: int, social_account: SocialAccount, items, result) -> None:
     """Hash each posted image and claim it for the artist, unless another artist claimed it first."""
-    from bot.core.ownership import fingerprint_bytes, registry_owner
+    from bot.core.ownership import fingerprint_bytes
 
     known = await core.db(lambda s: set(s.exec(select(Artwork.media_url).where(Artwork.owner_id == user_id))))
     for item in items:
@@ -99,21 +100,14 @@ async def index_portfolio(core: Core, user_id: int, social_account: SocialAccoun
         except Refusal as exc:
             result.skipped.append(f"{item.post_url}: {exc.params.get('reason', exc.key)}")
             continue
-        owner = await registry_owner(core, fp, exclude_user=user_id)
-        if owner is not None:
-            result.conflicts.append(item.post_url)
-            continue
-        artwork = Artwork(owner_id=user_id, social_account_id=social_account.id, source_url=item.post_url,
-                          media_url=item.media_url, posted_at=item.posted_at, blob=image_blob,
-                          fingerprint_blob=fp_blob, phash=fp.phash, pdq=fp.pdq_hex, width=fp.width,
-                          height=fp.height)
-
-        def save(s: Session, artwork=artwork) -> None:
-            s.add(artwork)
-            s.commit()
-        await core.db(save)
+        work = ArtworkItem(fingerprint=fp, source_url=item.post_url, media_url=item.media_url,
+                           posted_at=item.posted_at, social_account_id=social_account.id, blob=image_blob,
+                           fingerprint_blob=fp_blob)
+        claimed = await asyncio.to_thread(claim_artworks, core.app.db, user_id, [work], registry=core.registry)
+        result.indexed += len(claimed.claimed)
+        result.already_known += len(claimed.already_yours)
+        result.conflicts += [item.post_url for _ in claimed.conflicts]
         known.add(item.media_url)
-        result.indexed += 1
 
 
 async def verification_status(core: Core, actor: Actor) -> VerificationStatus:

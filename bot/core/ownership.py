@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
-from data.models import Artwork, AuditEvent, Report
+from data.models import Artwork
 from verification.hashing import Fingerprint, fingerprint
 from verification.imaging import ImageRejected, load_image
 from verification.matching import Portfolio, PortfolioEntry, match
+from verification.registry import check_upload
 from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
 
 
@@ -41,21 +42,10 @@ async def fingerprint_bytes(core: Core, data: bytes, *, candidate: bool = False)
     return core.app.blobs.put(data), fp, fp_blob
 
 
-async def registry_owner(core: Core, fp: Fingerprint, *, exclude_user: int | None) -> int | None:
-    """The owner of a registered work this image matches, other than `exclude_user`."""
-    claims = await asyncio.to_thread(core.registry.find_claims, fp)
-    for claim in claims:
-        if claim.owner_id != exclude_user and claim.source_url:  # file-only No-AI entries are not ownership
-            return claim.owner_id
-    return None
-
-
-async def _protected_match(core: Core, fp: Fingerprint, user_id: int):
-    """A claim by someone else, or any work on the No AI learning list (the uploader's own included)."""
-    for claim in await asyncio.to_thread(core.registry.find_claims, fp):
-        if claim.owner_id != user_id or claim.no_ai:
-            return claim
-    return None
+async def _registry_check(core: Core, actor: Actor, fp: Fingerprint, filename: str, purpose: str):
+    """Another artist's claimed work, or anything on the No AI learning list, is refused (and recorded)."""
+    return await asyncio.to_thread(check_upload, core.app.db, actor.user_id, fp, registry=core.registry,
+                                   filename=filename, purpose=purpose)
 
 
 async def _own_portfolio(core: Core, user_id: int) -> Portfolio:
@@ -67,17 +57,6 @@ async def _own_portfolio(core: Core, user_id: int) -> Portfolio:
                                          fingerprint=fingerprint_from_bytes(core.app.blobs.get(row.fingerprint_blob)),
                                          source_url=row.source_url, posted_at=row.posted_at) for row in rows])
     return await asyncio.to_thread(build)
-
-
-async def _record_incident(core: Core, actor: Actor, claim, filename: str, purpose: str) -> None:
-    def record(s: Session) -> None:
-        s.add(Report(reporter_id=None, target_kind="user", target_id=actor.user_id, source="system",
-                     reason=f"{purpose}: '{filename}' matches artwork {claim.artwork_id} of user {claim.owner_id}"
-                            + (" (No AI learning)" if claim.no_ai else "")))
-        s.add(AuditEvent(actor_id=actor.user_id, action="ownership.incident", target_kind="artwork",
-                         target_id=claim.artwork_id, detail={"purpose": purpose, "no_ai": claim.no_ai}))
-        s.commit()
-    await core.db(record)
 
 
 async def check_uploads(core: Core, actor: Actor, uploads, *, from_posts: bool = False) -> list[ImageCheck]:
@@ -95,12 +74,10 @@ async def check_uploads(core: Core, actor: Actor, uploads, *, from_posts: bool =
         except Refusal as exc:
             checks.append(ImageCheck(upload.filename, False, exc.params.get("reason", exc.key)))
             continue
-        claim = await _protected_match(core, fp, actor.user_id)
-        if claim is not None:
-            await _record_incident(core, actor, claim, upload.filename, "maker upload")
-            reason = ("this work is on the No AI learning list" if claim.no_ai
-                      else "this work was posted by another artist")
-            checks.append(ImageCheck(upload.filename, False, reason, someone_elses=claim.owner_id != actor.user_id))
+        decision = await _registry_check(core, actor, fp, upload.filename, "maker upload")
+        if not decision.allowed:
+            checks.append(ImageCheck(upload.filename, False, decision.reason,
+                                     someone_elses=decision.incident != "none"))
             continue
         verdict = await asyncio.to_thread(match, fp, portfolio) if len(portfolio) else None
         if verdict is None or verdict.verdict != "match":
@@ -122,7 +99,6 @@ async def _from_posts(core: Core, actor: Actor, limit: int = 10) -> list[ImageCh
 async def check_remake_source(core: Core, actor: Actor, data: bytes) -> None:
     """A remake input may not be another artist's registered work nor anything on the No AI learning list."""
     _, fp, _ = await fingerprint_bytes(core, data)
-    claim = await _protected_match(core, fp, actor.user_id)
-    if claim is not None:
-        await _record_incident(core, actor, claim, "remake input", "remake")
-        raise Refusal("remake.protected" if claim.no_ai else "remake.others_art")
+    decision = await _registry_check(core, actor, fp, "remake input", "remake")
+    if not decision.allowed:
+        raise Refusal("remake.protected" if decision.claim and decision.claim.no_ai else "remake.others_art")

@@ -1,14 +1,16 @@
 """The "No AI learning" list: any artist can protect their works without ever making a maker."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
-from bot.core.ownership import fingerprint_bytes, registry_owner
+from bot.core.ownership import fingerprint_bytes
 from data.models import Artwork, SocialAccount, User
+from verification.registry import ArtworkItem, add_no_ai
 
 
 @dataclass
@@ -53,16 +55,9 @@ async def protect_files(core: Core, actor: Actor, uploads) -> Protected:
         except Refusal as exc:
             result.refused.append(f"{upload.filename}: {exc.params.get('reason', exc.key)}")
             continue
-        if await registry_owner(core, fp, exclude_user=actor.user_id) is not None:
+        item = ArtworkItem(fingerprint=fp, blob=blob, fingerprint_blob=fp_blob)
+        added = await asyncio.to_thread(add_no_ai, core.app.db, actor.user_id, [item], registry=core.registry)
+        if added.refused:
             result.refused.append(f"{upload.filename}: this work was posted by another artist")
-            continue
-        artwork = Artwork(owner_id=actor.user_id, blob=blob, fingerprint_blob=fp_blob, phash=fp.phash,
-                          pdq=fp.pdq_hex, width=fp.width, height=fp.height, no_ai=True)
-
-        def save(s: Session, artwork=artwork) -> None:
-            s.add(artwork)
-            core.audit(s, actor, "no_ai.file", "user", actor.user_id)
-            s.commit()
-        await core.db(save)
-        result.works += 1
+        result.works += len(added.added) + len(added.marked)
     return result

@@ -128,7 +128,7 @@ async def test_no_ai_list_blocks_training_and_remakes(world, ctx):
     with pytest.raises(Refusal) as refused:  # kuro's own protected work can't be trained on either
         await create_maker(core, kuro, "kuro", [Upload("k.jpg", jpeg(posts["kuro"][0]))])
     assert refused.value.key == "maker.nothing_accepted"
-    assert refused.value.params["details"] == ["k.jpg: this work is on the No AI learning list"]
+    assert refused.value.params["details"] == ["k.jpg: you listed this work as No AI learning, so it cannot be used"]
     # a fan's remake of a protected work is refused
     with ctx.db.session() as s:
         s.add(Maker(owner_id=ids["aoi"], name="aoi-ready", status=MakerStatus.ready.value, lora_blob="x"))
