@@ -78,10 +78,13 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
         redis_prefix=f"{settings.redis_prefix}-demo-{secrets.token_hex(4)}", base_model=base, train_steps=steps or 30,
         checkpoint_every=10, redis_url=settings.redis_url, job_lease_s=10,
         cpu_threads=settings.cpu_threads or 1))  # the tiny model runs fastest, and steadily, on one thread
+    started_redis = False
     if settings.uses_embedded_redis:  # share the embedded server under the main var dir
-        from data.redis import ensure_embedded_redis
+        from data.redis import ping_socket, ensure_embedded_redis
 
-        settings = settings.model_copy(update=dict(redis_url=ensure_embedded_redis(settings.var_dir.parent)))
+        main_var = settings.var_dir.parent
+        started_redis = not ping_socket((main_var / "redis.sock").resolve())
+        settings = settings.model_copy(update=dict(redis_url=ensure_embedded_redis(main_var)))
     app = AppContext.create(settings)
     app.db.upgrade()
     core = Core.create(app, providers={})
@@ -154,6 +157,10 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
         await _forget_queue(app.redis_url, settings.redis_prefix)
         await core.aclose()
         await app.aclose()
+        if started_redis:  # leave no server behind that the demo started
+            from data.redis import stop_embedded_redis
+
+            stop_embedded_redis(settings.var_dir.parent)
 
 
 async def _forget_queue(url: str, prefix: str) -> None:

