@@ -9,7 +9,6 @@ included), the time for 30 uploads against a 3,200-image portfolio, and Hamming-
 from __future__ import annotations
 
 import argparse
-import colorsys
 import io
 import os
 import pickle
@@ -80,8 +79,7 @@ def transform(img: Image.Image, kind: str, rng: random.Random) -> Image.Image:
     if kind == "colour":
         arr = np.asarray(img, dtype=np.float32) / 255
         shift, sat, bright = rng.uniform(-0.08, 0.08), rng.uniform(0.7, 1.3), rng.uniform(0.85, 1.15)
-        hsv = np.stack(np.vectorize(colorsys.rgb_to_hsv)(arr[..., 0], arr[..., 1], arr[..., 2]), -1) \
-            if False else _rgb_to_hsv(arr)
+        hsv = _rgb_to_hsv(arr)
         hsv[..., 0] = (hsv[..., 0] + shift) % 1.0
         hsv[..., 1] = np.clip(hsv[..., 1] * sat, 0, 1)
         hsv[..., 2] = np.clip(hsv[..., 2] * bright, 0, 1)

@@ -67,7 +67,7 @@ class HammingIndex:
         for j in range(SUBSTRINGS):
             keys = _substring(self._hashes, j)
             perm = np.argsort(keys, kind="stable")
-            self._perms.append(perm)
+            self._perms.append(perm.astype(np.int32) if len(perm) < 2 ** 31 else perm)  # 40 MB less per 10M
             self._sorted.append(self._hashes[perm])  # bucket members side by side: contiguous reads per query
             counts = np.bincount(keys, minlength=1 << SPLITS[j])
             self._offsets.append(np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
