@@ -11,6 +11,7 @@ import asyncio
 import io
 import logging
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -95,14 +96,19 @@ class ResultsPoster:
                 if event.get("type") == "bot.probe":
                     if event.get("nonce") == self._probe and not self.ready.is_set():
                         self.ready.set()
-                        asyncio.create_task(self._catch_up())
+                        await self._guarded("catch-up", self._catch_up())
                     continue
-                try:
-                    await self.handle(event)
-                except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
-                    log.exception("handling %s failed: %s", event.get("type"), redact(str(exc), self.core.settings))
+                await self._guarded(str(event.get("type")), self.handle(event))
         finally:
             prober.cancel()
+
+    async def _guarded(self, what: str, work) -> None:
+        """One bad event must not stop the others; its traceback is logged without secrets."""
+        try:
+            await work
+        except Exception as exc:  # noqa: BLE001
+            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            log.error("handling %s failed:\n%s", what, redact(details, self.core.settings))
 
     async def _probe_until_ready(self) -> None:
         """Publish a probe until our own subscription hears it: then no later event can be missed."""
