@@ -69,3 +69,15 @@ async def test_images_over_the_size_limit_are_left_out_with_a_note(world):
     posted = await world.bot.poster.post_generation(gen.id)
     message = world.discord.messages[posted.id]
     assert len(message.files) == 1 and "too large" in message.text()
+
+
+async def test_a_rate_limited_gallery_post_is_retried(world):
+    artist = await world.verified_artist()
+    maker = await world.ready_maker(artist)
+    gen = await world.finished_generation(maker, await world.db_user("fan"))
+    route = "POST /channels/{channel_id}/messages"
+    world.discord.inject_429(route, count=1, retry_after=0.2)
+    await world.app.events.publish("generation.done", id=gen.id, maker_id=maker.id)
+    posted = await world.bot.poster.wait_posted(gen.id, timeout=10)
+    assert [r.status for r in world.discord.requests_to(route)] == [429, 200]
+    assert world.discord.messages[posted.id].source == "bot"
