@@ -106,4 +106,8 @@ class Core:
                          target_id=target_id, detail=detail))
 
     async def aclose(self) -> None:
+        for provider in self.providers.values():  # their HTTP sessions
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
         await self.queue.aclose()
