@@ -52,7 +52,7 @@ class Fingerprint:
     phash: int  # signed int64 of the upright image, as stored in Artwork.phash
     phash_variants: tuple[int, ...]  # unsigned 64-bit pHash of the 8 dihedral transforms, [0] upright
     pdq: bytes  # 32 bytes, upright
-    pdq_variants: tuple[bytes, ...]  # 8 dihedral transforms (pdqhash order), [0] upright
+    pdq_variants: tuple[bytes, ...]  # 8 dihedral transforms (pdqhash order), [0] upright, then the true mirror
     pdq_quality: int
     features: Features
     thumb: np.ndarray  # grey uint8, longer side THUMB_SIDE, of the untrimmed image
@@ -190,7 +190,12 @@ def fingerprint(img: Image.Image, *, candidate: bool = False) -> Fingerprint:
     trimmed_img = Image.fromarray(trimmed)
     phashes = phash_dihedral(trimmed_img)
     trimmed_img.thumbnail((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR)  # PDQ itself works at 64x64
-    pdqs, quality = pdq_dihedral(np.asarray(trimmed_img))
+    pdq_input = np.asarray(trimmed_img)
+    pdqs, quality = pdq_dihedral(pdq_input)
+    # pdqhash's dihedral variants come from the DCT of the upright image and sit 16-60 bits away from the hash of
+    # an actually mirrored picture; the mirror is the flip artists make, so it gets a real hash of its own
+    mirrored, _ = pdqhash.compute(np.ascontiguousarray(pdq_input[:, ::-1]))
+    pdqs = pdqs + (np.packbits(mirrored.astype(np.uint8)).tobytes(),)
     grey = feature_image(img)
     n = CANDIDATE_FEATURES if candidate else PORTFOLIO_FEATURES
     feats = orb_features(grey, n)

@@ -185,9 +185,9 @@ class GlobalEvidence:
 
     @property
     def is_match(self) -> bool:
-        if self.phash_distance <= PHASH_ALONE:
-            return True
-        return self.reliable_pdq and self.phash_distance <= PHASH_MATCH and self.pdq_distance <= PDQ_CONFIRM
+        if not self.reliable_pdq:
+            return self.phash_distance <= PHASH_ALONE
+        return self.phash_distance <= PHASH_MATCH and self.pdq_distance <= PDQ_CONFIRM
 
 
 def global_evidence(candidate: Fingerprint, portfolio: Portfolio, limit: int = SHORTLIST) -> list[GlobalEvidence]:
