@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
+from bot.core.makers import maker_named
 from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerStatus, UsageScope,
                          User, Visibility)
 
@@ -55,9 +56,7 @@ async def request_generation(core: Core, actor: Actor, maker_name: str, prompt: 
         user = s.get(User, actor.user_id)
         if user is None or user.banned:
             raise Refusal("user.banned")
-        maker = s.exec(select(Maker).where(Maker.name == maker_name.strip().lower())).first()
-        if maker is None:
-            raise Refusal("maker.not_found", name=maker_name)
+        maker = maker_named(s, maker_name)
         is_owner = maker.owner_id == actor.user_id
         if maker.status in (MakerStatus.revoked.value, MakerStatus.taken_down.value):
             raise Refusal("generate.maker_revoked", name=maker.name)

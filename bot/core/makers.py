@@ -36,6 +36,24 @@ def _live(column):
     return column.in_([s.value for s in LIVE])
 
 
+def maker_named(s: Session, name: str) -> Maker:
+    """The maker called `name` (names are case-insensitive), or a polite refusal."""
+    maker = s.exec(select(Maker).where(Maker.name == name.strip().lower())).first()
+    if maker is None:
+        raise Refusal("maker.not_found", name=name)
+    return maker
+
+
+def require_verified_artist(s: Session, actor: Actor) -> None:
+    """Only a user who is not banned and has proven a social account may train or protect works."""
+    user = s.get(User, actor.user_id)
+    if user is None or user.banned:
+        raise Refusal("user.banned")
+    if not s.exec(select(SocialAccount).where(SocialAccount.user_id == actor.user_id,
+                                              SocialAccount.verified_at.is_not(None))).first():
+        raise Refusal("maker.not_verified")
+
+
 async def create_maker(core: Core, actor: Actor, name: str, uploads: list[Upload], *,
                        from_posts: bool = False) -> MakerCreated:
     name = name.strip().lower()
@@ -47,12 +65,7 @@ async def create_maker(core: Core, actor: Actor, name: str, uploads: list[Upload
         raise Refusal("maker.too_many_images", limit=MAX_IMAGES)
 
     def preconditions(s: Session) -> None:
-        user = s.get(User, actor.user_id)
-        if user is None or user.banned:
-            raise Refusal("user.banned")
-        if not s.exec(select(SocialAccount).where(SocialAccount.user_id == actor.user_id,
-                                                  SocialAccount.verified_at.is_not(None))).first():
-            raise Refusal("maker.not_verified")
+        require_verified_artist(s, actor)
         if s.exec(select(Maker).where(Maker.name == name)).first():
             raise Refusal("maker.name_taken", name=name)
         owned = s.exec(select(Maker).where(Maker.owner_id == actor.user_id, _live(Maker.status))).all()
@@ -94,10 +107,7 @@ async def create_maker(core: Core, actor: Actor, name: str, uploads: list[Upload
 
 
 async def find_maker(core: Core, name: str) -> Maker:
-    maker = await core.db(lambda s: s.exec(select(Maker).where(Maker.name == name.strip().lower())).first())
-    if maker is None:
-        raise Refusal("maker.not_found", name=name)
-    return maker
+    return await core.db(lambda s: maker_named(s, name))
 
 
 async def update_settings(core: Core, actor: Actor, name: str, *, usage: str | None = None,
@@ -110,9 +120,7 @@ async def update_settings(core: Core, actor: Actor, name: str, *, usage: str | N
         raise Refusal("maker.bad_limit")
 
     def update(s: Session) -> Maker:
-        maker = s.exec(select(Maker).where(Maker.name == name.strip().lower())).first()
-        if maker is None:
-            raise Refusal("maker.not_found", name=name)
+        maker = maker_named(s, name)
         if maker.owner_id != actor.user_id:
             raise Refusal("maker.not_owner")
         if usage is not None:
@@ -144,9 +152,7 @@ async def list_makers(core: Core, *, owner_id: int | None = None, include_hidden
 async def revoke_maker(core: Core, actor: Actor, name: str) -> Maker:
     """The artist's (or a moderator's) off switch: queued and running work stops, the LoRA is deleted."""
     def revoke(s: Session) -> tuple[Maker, list[str], str]:
-        maker = s.exec(select(Maker).where(Maker.name == name.strip().lower())).first()
-        if maker is None:
-            raise Refusal("maker.not_found", name=name)
+        maker = maker_named(s, name)
         if maker.owner_id != actor.user_id and not actor.is_moderator:
             raise Refusal("maker.not_owner")
         if maker.status == MakerStatus.revoked.value:
@@ -188,9 +194,7 @@ async def approve_maker(core: Core, actor: Actor, name: str) -> tuple[Maker, int
     _require_moderator(actor)
 
     def approve(s: Session) -> tuple[Maker, int]:
-        maker = s.exec(select(Maker).where(Maker.name == name.strip().lower())).first()
-        if maker is None:
-            raise Refusal("maker.not_found", name=name)
+        maker = maker_named(s, name)
         if maker.status != MakerStatus.pending_review.value:
             raise Refusal("review.not_pending", name=maker.name)
         maker.status = MakerStatus.training.value
@@ -209,9 +213,7 @@ async def reject_maker(core: Core, actor: Actor, name: str, reason: str) -> Make
     _require_moderator(actor)
 
     def reject(s: Session) -> Maker:
-        maker = s.exec(select(Maker).where(Maker.name == name.strip().lower())).first()
-        if maker is None:
-            raise Refusal("maker.not_found", name=name)
+        maker = maker_named(s, name)
         if maker.status != MakerStatus.pending_review.value:
             raise Refusal("review.not_pending", name=maker.name)
         maker.status = MakerStatus.rejected.value

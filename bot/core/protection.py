@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
 from bot.core.ownership import fingerprint_bytes
-from data.models import Artwork, SocialAccount, User
+from bot.core.makers import require_verified_artist
+from data.models import Artwork
 from verification.registry import ArtworkItem, add_no_ai
 
 
@@ -20,14 +21,7 @@ class Protected:
 
 
 async def _require_verified(core: Core, actor: Actor) -> None:
-    def check(s: Session) -> None:
-        user = s.get(User, actor.user_id)
-        if user is None or user.banned:
-            raise Refusal("user.banned")
-        if not s.exec(select(SocialAccount).where(SocialAccount.user_id == actor.user_id,
-                                                  SocialAccount.verified_at.is_not(None))).first():
-            raise Refusal("maker.not_verified")
-    await core.db(check)
+    await core.db(lambda s: require_verified_artist(s, actor))
 
 
 async def protect_my_posts(core: Core, actor: Actor) -> Protected:
