@@ -4,8 +4,8 @@ Claims live in the `artwork` table; this module keeps an in-memory Hamming index
 look-up stays fast at millions of works, and confirms each hit with PDQ so that look-alikes don't collide.
 The index catches up incrementally with rows other processes add (ids only grow); removals reload it.
 
-Look-ups use all 8 dihedral pHashes (flips and quarter turns; 4.8 ms at 10M works, 1.2 ms for upright + mirror
-only: see bench/verify.py). Crops of a registered work are not caught here (the registry holds global hashes only):
+Look-ups use all 8 dihedral pHashes (flips and quarter turns) within REGISTRY_PHASH_RADIUS (see bench/verify.py
+for the time per look-up at 1M and 10M works). Crops of a registered work are not caught here (the registry holds global hashes only):
 the uploader's own-portfolio match (matching.py) still has to pass, so a crop of someone else's work fails there
 unless the uploader posted that crop themselves.
 
@@ -25,9 +25,12 @@ from data.db import Database
 from data.models import Artwork, AuditEvent, Report
 from verification.hashing import Fingerprint, hamming_bytes
 from verification.index import HammingIndex
-from verification.matching import PDQ_CONFIRM, PHASH_ALONE, PHASH_MATCH
+from verification.matching import PDQ_CONFIRM, PHASH_ALONE
 
 LOAD_BATCH = 50_000
+# pHash radius of a registry look-up: 8 (not matching.PHASH_MATCH = 10) keeps the index at radius 2 per 21-22-bit
+# substring, 7x fewer buckets than radius 3; copies that drift 9-10 pHash bits rarely keep PDQ <= 48 anyway.
+REGISTRY_PHASH_RADIUS = 8
 LOOKUP_VARIANTS = tuple(range(8))  # every rotation/reflection (hashing._dihedral order); (0, 4) = upright + mirror
 
 
@@ -85,7 +88,7 @@ class Registry:
         """Registered works this image is a copy of (re-encoded, resized, flipped, rotated, bordered, recoloured)."""
         self.refresh()
         variants = [fp.phash_variants[k] for k in LOOKUP_VARIANTS]
-        best = dict(self._index.query_many(variants, PHASH_MATCH))
+        best = dict(self._index.query_many(variants, REGISTRY_PHASH_RADIUS))
         if not best:
             return []
         with self.db.session() as s:
