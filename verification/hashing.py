@@ -19,7 +19,7 @@ import pdqhash
 from PIL import Image
 from scipy.fft import dctn
 
-FINGERPRINT_VERSION = 3  # bump when any constant below changes what a fingerprint contains
+FINGERPRINT_VERSION = 4  # bump when any constant below changes what a fingerprint contains
 GLOBAL_SIDE = 512  # global hashes are computed on this downscale: plenty for 64/256-bit hashes
 PDQ_SIDE = 256
 FEATURE_SIDE = 768  # the longer side of the image ORB runs on
@@ -121,6 +121,8 @@ def pdq_dihedral(rgb: np.ndarray) -> tuple[tuple[bytes, ...], int]:
 
 def _uniform_run(lines: np.ndarray, limit: int) -> int:
     """How many leading lines (axis 0 of an (n, m, 3) array) are one uniform colour, the colour of the first."""
+    if limit <= 0 or not len(lines):
+        return 0
     ref = np.median(lines[0], axis=0)
     close = (np.abs(lines[:limit].astype(np.int16) - ref.astype(np.int16)).max(axis=2) <= BORDER_TOLERANCE)
     uniform = close.mean(axis=1) >= BORDER_UNIFORM_SHARE
@@ -130,19 +132,17 @@ def _uniform_run(lines: np.ndarray, limit: int) -> int:
 def trim_borders(rgb: np.ndarray, max_passes: int = 3) -> np.ndarray:
     """Strip uniform frames (a border added around a picture, a letterbox) from all four sides.
 
-    Repeated so a black frame around a white margin goes too; never removes more than 40% of either axis."""
+    Repeated so a black frame around a white margin goes too. Each side may lose at most 20% of its axis, the
+    same for all four, so a mirrored picture is trimmed exactly like the original."""
     h, w = rgb.shape[:2]
+    cap_h, cap_w = int(h * 0.2), int(w * 0.2)
     top, bottom, left, right = 0, h, 0, w
     for _ in range(max_passes):
         before = (top, bottom, left, right)
-        budget_h = max(0, (bottom - top) - int(h * 0.6))
-        top += _uniform_run(rgb[top:bottom, left:right], budget_h)
-        budget_h = max(0, (bottom - top) - int(h * 0.6))
-        bottom -= _uniform_run(rgb[top:bottom, left:right][::-1], budget_h)
-        budget_w = max(0, (right - left) - int(w * 0.6))
-        left += _uniform_run(rgb[top:bottom, left:right].transpose(1, 0, 2), budget_w)
-        budget_w = max(0, (right - left) - int(w * 0.6))
-        right -= _uniform_run(rgb[top:bottom, left:right].transpose(1, 0, 2)[::-1], budget_w)
+        top += _uniform_run(rgb[top:bottom, left:right], cap_h - top)
+        bottom -= _uniform_run(rgb[top:bottom, left:right][::-1], cap_h - (h - bottom))
+        left += _uniform_run(rgb[top:bottom, left:right].transpose(1, 0, 2), cap_w - left)
+        right -= _uniform_run(rgb[top:bottom, left:right].transpose(1, 0, 2)[::-1], cap_w - (w - right))
         if (top, bottom, left, right) == before:
             break
     return rgb[top:bottom, left:right]
@@ -163,9 +163,11 @@ def orb_features(grey: np.ndarray, n_features: int) -> Features:
 
 
 def feature_image(img: Image.Image) -> np.ndarray:
-    """Grey image at the matcher's working scale: big images shrunk, small ones upscaled (at most 3x)."""
+    """Grey image at the matcher's working scale: big images shrunk to about FEATURE_SIDE^2 pixels, small ones
+    upscaled (at most 3x)."""
     w, h = img.size
-    scale = min(FEATURE_SIDE / max(w, h), 1.0)
+    # as many pixels as a FEATURE_SIDE square (a tall page keeps a usable width), the longer side at most 2x that
+    scale = min(FEATURE_SIDE / (w * h) ** 0.5, 2 * FEATURE_SIDE / max(w, h), 1.0)
     if max(w, h) * scale < FEATURE_MIN_SIDE:
         scale = min(FEATURE_MIN_SIDE / max(w, h), 3.0)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
