@@ -25,8 +25,9 @@ from verification.hashing import Features, Fingerprint, hamming64
 # --- calibrated thresholds ------------------------------------------------------------------------------------
 # Figures from `python bench/verify.py` (200 posted pictures in 5 styles, 480 edited copies, 200 same-style
 # look-alikes, some of them edited too). Distances to the true original, median / max:
-#   JPEG 60-95: pHash 0 / 2, PDQ 1 / 18;  resize 0.3-1.0: pHash 0, PDQ 10;  colour shift: pHash 2, PDQ 10;
-#   border: pHash 2, PDQ 15;  text overlay: pHash 4, PDQ 28;  flip: pHash 0, PDQ 31;  crops: pHash 22-26, PDQ 112-118.
+#   JPEG 60-95: pHash 0 / 2, PDQ 2 / 24;  resize 0.3-1.0: pHash 0, PDQ 10;  colour shift: pHash 2, PDQ 10;
+#   flip: pHash 0 / 2, PDQ 0 / 14;  border: pHash 3, PDQ 35;  text overlay: pHash 4, PDQ 26;
+#   crops: pHash 22-24, PDQ 112-116.
 #   Closest look-alike: pHash 6 (with PDQ 74); no look-alike within PDQ 74 of any portfolio image.
 # So stage 1 accepts pHash <= 10 with PDQ <= 48 (a 26-bit PDQ margin to look-alikes); anything else goes on to
 # stage 2, which also settles the edits whose hashes drift further (wide borders, big text, tiny resizes).
