@@ -3,8 +3,8 @@
 Prints: own-art acceptance per transformation, false accepts over non-matching pairs (same-style look-alikes
 included), the time for 30 uploads against a 3,200-image portfolio, and Hamming-index query times at 1M and 10M.
 
-    python bench/verify.py            # full run (about 10 minutes on 2 cores, fingerprints cached in /tmp)
-    python bench/verify.py --quick    # a short run
+    python bench/verify.py            # full run (3.5 min on 2 idle cores; portfolio fingerprints cached in /tmp)
+    python bench/verify.py --quick    # a short run (about 1 min)
 """
 from __future__ import annotations
 
