@@ -120,6 +120,8 @@ class Artwork(SQLModel, table=True):
     fingerprint_blob: str = ""  # the serialised full fingerprint (local features included), for re-matching
     phash: int = Field(default=0, sa_type=BigInteger, index=True)  # signed 64-bit
     pdq: str = ""  # 256-bit hex
+    phash_whole: int = Field(default=0, sa_type=BigInteger)  # of the untrimmed image (see verification.hashing)
+    pdq_whole: str = ""
     width: int = 0
     height: int = 0
     no_ai: bool = False  # listed as "No AI learning": nobody may train on it or remake it

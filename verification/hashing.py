@@ -58,6 +58,29 @@ class Fingerprint:
     thumb: np.ndarray  # grey uint8, longer side THUMB_SIDE, of the untrimmed image
     mirror_features: Features | None = field(default=None)  # of the mirrored image, when computed eagerly
     feature_grey: np.ndarray | None = field(default=None, repr=False)  # candidates: to compute mirror_features late
+    # global hashes of the whole, untrimmed image: border trimming can cut a re-encoded copy differently from its
+    # original (a near-uniform edge is "uniform" on one side of the JPEG noise and not on the other), so the
+    # registry compares both pairs; empty when nothing was trimmed (then they equal the trimmed ones)
+    whole_phash_variants: tuple[int, ...] = ()
+    whole_pdq_variants: tuple[bytes, ...] = ()
+
+    @property
+    def global_phashes(self) -> tuple[int, ...]:
+        """Every unsigned pHash worth looking up: trimmed and whole-image, 8 dihedral variants each."""
+        return self.phash_variants + self.whole_phash_variants
+
+    @property
+    def global_pdqs(self) -> tuple[bytes, ...]:
+        return self.pdq_variants + self.whole_pdq_variants
+
+    @property
+    def whole_phash(self) -> int:
+        """Signed int64 of the whole image's upright pHash (Artwork.phash_whole); the trimmed one if untrimmed."""
+        return to_signed64(self.whole_phash_variants[0]) if self.whole_phash_variants else self.phash
+
+    @property
+    def whole_pdq_hex(self) -> str:
+        return (self.whole_pdq_variants[0] if self.whole_pdq_variants else self.pdq).hex()
 
     def mirrored_features(self) -> Features | None:
         """ORB features of the mirrored image (flipped crops); computed on demand from a candidate's grey image,
@@ -188,19 +211,29 @@ def fingerprint(img: Image.Image, *, candidate: bool = False) -> Fingerprint:
     mirrored crops too (a candidate is matched against a portfolio; portfolio images need no mirror)."""
     small = img.copy()
     small.thumbnail((GLOBAL_SIDE, GLOBAL_SIDE), Image.Resampling.LANCZOS)
-    trimmed = trim_borders(np.asarray(small.convert("RGB")))
-    trimmed_img = Image.fromarray(trimmed)
-    phashes = phash_dihedral(trimmed_img)
-    trimmed_img.thumbnail((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR)  # PDQ itself works at 64x64
-    pdq_input = np.asarray(trimmed_img)
-    pdqs, quality = pdq_dihedral(pdq_input)
-    # pdqhash's dihedral variants come from the DCT of the upright image and sit 16-60 bits away from the hash of
-    # an actually mirrored picture; the mirror is the flip artists make, so it gets a real hash of its own
-    mirrored, _ = pdqhash.compute(np.ascontiguousarray(pdq_input[:, ::-1]))
-    pdqs = pdqs + (np.packbits(mirrored.astype(np.uint8)).tobytes(),)
+    whole = np.asarray(small.convert("RGB"))
+    trimmed = trim_borders(whole)
+    phashes, pdqs, quality = _global_hashes(trimmed)
+    whole_phashes, whole_pdqs = (), ()
+    if trimmed.shape != whole.shape:
+        whole_phashes, whole_pdqs, _ = _global_hashes(whole)
     grey = feature_image(img)
     n = CANDIDATE_FEATURES if candidate else PORTFOLIO_FEATURES
     feats = orb_features(grey, n)
     return Fingerprint(width=img.width, height=img.height, phash=to_signed64(phashes[0]), phash_variants=phashes,
                        pdq=pdqs[0], pdq_variants=pdqs, pdq_quality=quality, features=feats, thumb=thumbnail(img),
-                       feature_grey=grey if candidate else None)
+                       feature_grey=grey if candidate else None, whole_phash_variants=whole_phashes,
+                       whole_pdq_variants=whole_pdqs)
+
+
+def _global_hashes(rgb: np.ndarray) -> tuple[tuple[int, ...], tuple[bytes, ...], int]:
+    """pHash and PDQ dihedral variants of an RGB array (already downscaled to GLOBAL_SIDE)."""
+    picture = Image.fromarray(rgb)
+    phashes = phash_dihedral(picture)
+    picture.thumbnail((PDQ_SIDE, PDQ_SIDE), Image.Resampling.BILINEAR)  # PDQ itself works at 64x64
+    pdq_input = np.asarray(picture)
+    pdqs, quality = pdq_dihedral(pdq_input)
+    # pdqhash's dihedral variants come from the DCT of the upright image and sit 16-60 bits away from the hash of
+    # an actually mirrored picture; the mirror is the flip artists make, so it gets a real hash of its own
+    mirrored, _ = pdqhash.compute(np.ascontiguousarray(pdq_input[:, ::-1]))
+    return phashes, pdqs + (np.packbits(mirrored.astype(np.uint8)).tobytes(),), quality

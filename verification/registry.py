@@ -57,6 +57,7 @@ class Registry:
         self._lock = threading.Lock()
         self._index = HammingIndex()
         self._last_id = 0
+        self._works = 0  # artworks indexed (some have two entries: trimmed and whole-image hash)
 
     def refresh(self) -> None:
         """Add artworks created since the last look-up (by any process), in one index update."""
@@ -64,13 +65,17 @@ class Registry:
             ids, hashes = [], []
             while True:
                 with self.db.session() as s:
-                    rows = s.exec(select(Artwork.id, Artwork.phash).where(Artwork.id > self._last_id)
-                                  .order_by(Artwork.id).limit(LOAD_BATCH)).all()
+                    rows = s.exec(select(Artwork.id, Artwork.phash, Artwork.phash_whole, Artwork.pdq_whole)
+                                  .where(Artwork.id > self._last_id).order_by(Artwork.id).limit(LOAD_BATCH)).all()
                 if not rows:
                     break
-                ids.append(np.array([r[0] for r in rows], dtype=np.int64))
-                hashes.append(np.array([r[1] for r in rows], dtype=np.int64))
-                self._last_id = int(ids[-1][-1])
+                # the whole-image hash goes in as a second entry under the same id, where it differs
+                ids.append(np.array([r[0] for r in rows] + [r[0] for r in rows if r[3] and r[2] != r[1]],
+                                    dtype=np.int64))
+                hashes.append(np.array([r[1] for r in rows] + [r[2] for r in rows if r[3] and r[2] != r[1]],
+                                       dtype=np.int64))
+                self._last_id = int(rows[-1][0])
+                self._works += len(rows)
             if ids:
                 new_ids, new_hashes = np.concatenate(ids), np.concatenate(hashes)
                 if len(self._index) == 0:  # first load: build the buckets once rather than merging batches
@@ -81,13 +86,14 @@ class Registry:
     def reload(self) -> None:
         """Start over (after artworks were deleted)."""
         with self._lock:
-            self._index, self._last_id = HammingIndex(), 0
+            self._index, self._last_id, self._works = HammingIndex(), 0, 0
         self.refresh()
 
     def find_claims(self, fp: Fingerprint) -> list[Claim]:
         """Registered works this image is a copy of (re-encoded, resized, flipped, rotated, bordered, recoloured)."""
         self.refresh()
         variants = [fp.phash_variants[k] for k in LOOKUP_VARIANTS]
+        variants += [fp.whole_phash_variants[k] for k in LOOKUP_VARIANTS if fp.whole_phash_variants]
         best = dict(self._index.query_many(variants, REGISTRY_PHASH_RADIUS))
         if not best:
             return []
@@ -96,14 +102,15 @@ class Registry:
         claims = []
         for row in rows:
             phash_d = best[row.id]
-            pdq_d = min(hamming_bytes(v, bytes.fromhex(row.pdq)) for v in fp.pdq_variants) if row.pdq else None
+            stored = [bytes.fromhex(h) for h in (row.pdq, row.pdq_whole) if h]
+            pdq_d = min(hamming_bytes(v, p) for v in fp.global_pdqs for p in stored) if stored else None
             # PDQ must agree whenever it is known: a false hit here blames an innocent uploader
             if (pdq_d <= PDQ_CONFIRM) if pdq_d is not None else (phash_d <= PHASH_ALONE):
                 claims.append(Claim(row.id, row.owner_id, row.no_ai, row.source_url, phash_d, pdq_d))
         return sorted(claims, key=lambda c: (c.phash_distance, c.artwork_id))
 
     def __len__(self) -> int:
-        return len(self._index)
+        return self._works
 
 
 # --- use cases ------------------------------------------------------------------------------------------------
@@ -140,8 +147,9 @@ def _new_artwork(owner_id: int, item: ArtworkItem, *, no_ai: bool) -> Artwork:
     fp = item.fingerprint
     return Artwork(owner_id=owner_id, social_account_id=item.social_account_id, source_url=item.source_url,
                    media_url=item.media_url, posted_at=item.posted_at, blob=item.blob,
-                   fingerprint_blob=item.fingerprint_blob, phash=fp.phash, pdq=fp.pdq_hex, width=fp.width,
-                   height=fp.height, no_ai=no_ai)
+                   fingerprint_blob=item.fingerprint_blob, phash=fp.phash, pdq=fp.pdq_hex,
+                   phash_whole=fp.whole_phash, pdq_whole=fp.whole_pdq_hex, width=fp.width, height=fp.height,
+                   no_ai=no_ai)
 
 
 def claim_artworks(db: Database, owner_id: int, items: Sequence[ArtworkItem], *,

@@ -137,6 +137,8 @@ def upgrade() -> None:
     sa.Column('fingerprint_blob', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('phash', sa.BigInteger(), nullable=False),
     sa.Column('pdq', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('phash_whole', sa.BigInteger(), nullable=False),
+    sa.Column('pdq_whole', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('no_ai', sa.Boolean(), nullable=False),
