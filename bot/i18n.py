@@ -141,6 +141,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "maker.settings_saved": ("**{name}**: usage {usage}, visibility {visibility}, daily limit {limit}.",
                              "**{name}**: 利用範囲 {usage}、公開範囲 {visibility}、1日の上限 {limit}。"),
     "maker.list_empty": ("No makers yet.", "メーカーはまだありません。"),
+    "protect.posts_done": ("{count} of your posted works are now on the No AI learning list: nobody can train on "
+                           "them or remake them, you included.",
+                           "投稿作品{count}点を「AI学習禁止」に登録しました。あなたを含め、誰も学習やリメイクに使えません。"),
+    "protect.files_done": ("{count} works are now on the No AI learning list.",
+                           "{count}点の作品を「AI学習禁止」に登録しました。"),
+    "protect.refused": ("Not added:\n{details}", "登録できなかったもの:\n{details}"),
     "maker.list_line": ("• **{name}** — {status}, {usage}", "• **{name}** — {status}、{usage}"),
     "maker.revoked": ("**{name}** is revoked: its queued and running jobs were stopped and its model deleted.",
                       "**{name}** を取り消しました。待機中・実行中のジョブを停止し、モデルを削除しました。"),

@@ -52,11 +52,12 @@ async def add_features(bot: commands.Bot) -> None:
     from bot.discord.generate import Generate
     from bot.discord.makers import Makers
     from bot.discord.moderation import Moderation
+    from bot.discord.protection import Protection
     from bot.discord.results import ResultButton
     from bot.discord.server_settings import ServerSettings
     from bot.discord.verify import Verify
 
-    for cog in (Verify, Makers, Generate, Gallery, Moderation, ServerSettings):
+    for cog in (Verify, Makers, Generate, Gallery, Moderation, ServerSettings, Protection):
         await bot.add_cog(cog(bot))
     bot.add_dynamic_items(ResultButton, GalleryButton)
     await bot.tree.set_translator(MimicTranslator())

@@ -17,6 +17,7 @@ NAMES_JA: dict[str, str] = {
     "generate": "生成", "remake": "リメイク", "gallery": "ギャラリー", "artist": "作家", "report": "通報",
     "trace": "追跡", "review": "審査", "queue": "審査待ち", "approve": "承認", "reject": "却下",
     "takedown": "削除", "ban": "利用停止", "server": "サーバー",
+    "protect": "ai学習禁止", "posts": "投稿", "files": "ファイル",
     # options
     "platform": "サービス", "handle": "ハンドル", "name": "名前", "from_posts": "投稿から",
     "usage": "利用範囲", "visibility": "公開範囲", "daily_limit": "1日の上限", "mine": "自分のみ",
@@ -27,6 +28,11 @@ NAMES_JA: dict[str, str] = {
 }
 
 DESCRIPTIONS_JA: dict[str, str] = {
+    "Keep your works out of AI training": "あなたの作品をAI学習から守ります",
+    "List every indexed post of your linked accounts as No AI learning":
+        "連携アカウントの登録済み投稿をすべて「AI学習禁止」にします",
+    "List uploaded artworks of yours as No AI learning": "アップロードした自作品を「AI学習禁止」にします",
+    "An artwork of yours to protect": "守りたいあなたの作品",
     "Prove that a social account is yours": "SNSアカウントがあなたのものであることを証明します",
     "Get a code to put in your bio or a public post": "プロフィールか公開投稿に掲載するコードを発行します",
     "Check that the code is there and link the account": "コードの掲載を確認してアカウントを連携します",

@@ -6,6 +6,7 @@ from sqlmodel import select
 from bot.core.accounts import VerificationResult, index_portfolio
 from data.models import Maker, SocialAccount, utcnow
 from tests.bot.conftest import png
+from tests.fakes.discord_server import Upload
 from verification.accounts import PortfolioItem
 
 
@@ -55,3 +56,17 @@ async def test_settings_belong_to_the_artist_and_list_shows_them(world):
     assert "**aoi**" not in hidden.content
     _, mine = await world.run("maker list", {"mine": True}, user="artist")
     assert "**aoi**" in mine.content
+
+
+async def test_protect_posts_then_nobody_can_train_on_them(world):
+    await _indexed_artist(world)
+    _, done = await world.run("protect posts", user="artist")
+    assert "4 of your posted works are now on the No AI learning list" in done.content
+    _, refused = await world.run("maker create", {"name": "aoi", "from_posts": True}, user="artist")
+    assert refused.ephemeral
+    assert await world.core.db(lambda s: s.exec(select(Maker)).all()) == []
+    _, ja = await world.run("protect files", {"image1": Upload("new.png", png(900, size=128))}, user="artist",
+                            locale="ja")
+    assert "1点の作品を「AI学習禁止」に登録しました" in ja.content
+    _, stranger = await world.run("protect posts", user="fan")
+    assert stranger.ephemeral and "/verify start" in stranger.content
