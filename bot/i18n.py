@@ -92,6 +92,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "minute, then try `/verify check` again.",
                               "プロフィールや最近の投稿にコードが見つかりません。コードを掲載して少し待ってから、"
                               "もう一度 `/verify check` を実行してください。"),
+    "verify.protected": ("The {platform} account {handle} is protected, so its posts can't be read publicly. Make "
+                         "its posts public, then try again.",
+                         "{platform} のアカウント {handle} は非公開のため、投稿を確認できません。投稿を公開してから"
+                         "もう一度お試しください。"),
     "verify.already_linked": ("That account is already linked to someone else.",
                               "そのアカウントはすでに別のユーザーと連携されています。"),
     "verify.provider_unavailable": ("{platform} can't be reached right now. Please try again later.",

@@ -34,6 +34,24 @@ class VerificationStatus:
     artworks: int
 
 
+def _refusal(exc: SocialError, platform: str) -> Refusal:
+    """The verification layer's errors as message keys, so people read them in their own language."""
+    from verification.accounts import AlreadyLinked, ChallengeExpired, CodeNotFound, NoChallenge
+    from verification.providers.base import (AccountNotFound, AccountProtected, AuthFailed, ProviderUnavailable,
+                                             RateLimited, display_platform)
+
+    name = display_platform(platform)
+    keys = [(AccountNotFound, "verify.account_not_found"), (AccountProtected, "verify.protected"),
+            (RateLimited, "verify.rate_limited"), (AuthFailed, "verify.provider_unavailable"),
+            (ProviderUnavailable, "verify.provider_unavailable"), (NoChallenge, "verify.no_challenge"),
+            (ChallengeExpired, "verify.expired"), (CodeNotFound, "verify.code_not_found"),
+            (AlreadyLinked, "verify.already_linked")]
+    for kind, key in keys:
+        if isinstance(exc, kind):
+            return Refusal(key, platform=name, handle=getattr(exc, "handle", ""), detail=str(exc))
+    return Refusal("verify.failed", detail=str(exc))
+
+
 def _provider(core: Core, platform: str):
     provider = core.providers.get(platform)
     if provider is None:
@@ -54,7 +72,7 @@ async def start_verification(core: Core, actor: Actor, platform: str, handle: st
         return await asyncio.to_thread(proof.start_challenge, core.app.db, core.settings, actor.user_id, platform,
                                        handle, now=core.clock())
     except SocialError as exc:
-        raise Refusal("verify.failed", detail=str(exc)) from None
+        raise _refusal(exc, platform) from None
 
 
 async def check_verification(core: Core, actor: Actor, *, index_limit: int = 3200) -> VerificationResult:
@@ -70,7 +88,7 @@ async def check_verification(core: Core, actor: Actor, *, index_limit: int = 320
         link = await proof.check_challenge(core.app.db, core.settings, provider, actor.user_id, now=core.clock())
         portfolio = await proof.fetch_portfolio(provider, link.account, core.settings, limit=index_limit)
     except SocialError as exc:
-        raise Refusal("verify.failed", detail=str(exc)) from None
+        raise _refusal(exc, challenge.platform) from None
     result = VerificationResult(social_account=link.social_account, found_in=link.found_in,
                                 skipped=[f"{s.post_url}: {s.reason}" for s in portfolio.skipped])
     await index_portfolio(core, actor.user_id, link.social_account, portfolio.items, result)

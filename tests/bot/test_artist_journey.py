@@ -36,7 +36,7 @@ async def verify_through_discord(world, user: str, platform: str, handle: str, p
     _, started = await world.run("verify start", {"platform": platform, "handle": f"@{handle}"}, user=user)
     code = CODE.search(started.content).group(0)
     _, early = await world.run("verify check", user=user)
-    assert early.ephemeral and "could not be verified" in early.content  # the code is not there yet
+    assert early.ephemeral and "couldn't find the code" in early.content  # the code is not there yet
     account.bio = f"I draw. {code}"
     _, linked = await world.run("verify check", user=user, timeout=30)
     assert "Linked" in linked.content, linked.content

@@ -143,3 +143,19 @@ async def test_no_ai_list_blocks_training_and_remakes(world, ctx):
     assert queued.generation.kind == "remake" and queued.generation.source_blob
     with ctx.db.session() as s:
         assert len(s.exec(select(Artwork).where(Artwork.no_ai.is_(True))).all()) == len(posts["kuro"]) + 1
+
+
+async def test_verification_errors_are_told_in_the_users_language(world):
+    from bot.i18n import t
+
+    core, fake, ids, _ = world
+    hana = Actor(user_id=ids["hana"])
+    await start_verification(core, hana, "bluesky", "nobody-here.bsky.social")
+    with pytest.raises(Refusal) as missing:
+        await check_verification(core, hana)
+    assert missing.value.key == "verify.account_not_found"
+    assert "nobody-here.bsky.social" in t(missing.value.key, "ja", **missing.value.params)
+    await start_verification(core, hana, "bluesky", "hana.bsky.social")
+    fake.add_account("bluesky", "hana.bsky.social", bio="no code here")
+    with pytest.raises(Refusal, match="verify.code_not_found"):
+        await check_verification(core, hana)
