@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     challenge_ttl_minutes: int = 30
     media_max_bytes: int = 20 * 1024 * 1024
     media_concurrency: int = 4
+    media_allow_private_hosts: bool = False  # fetch media from private/loopback addresses (tests, intranets)
 
     # engine
     base_model: str = ""  # local path or hub id; empty means the offline tiny model (demo only)

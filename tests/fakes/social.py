@@ -129,7 +129,8 @@ class FakeSocial:
 
         return {"x_api_base": self.x_url, "x_bearer_token": SecretStr(self.x_token),
                 "bluesky_appview_url": self.bluesky_url, "mastodon_instance": self.mastodon_url,
-                "mastodon_access_token": SecretStr(self.mastodon_token) if self.mastodon_token else None}
+                "mastodon_access_token": SecretStr(self.mastodon_token) if self.mastodon_token else None,
+                "media_allow_private_hosts": True}  # the fake serves its media on loopback
 
     # test controls ---------------------------------------------------------------------------------------
     def add_account(self, platform: str, handle: str, *, bio: str = "", display_name: str = "",
