@@ -214,7 +214,7 @@ class Report(SQLModel, table=True):
 class GuildSettings(SQLModel, table=True):
     guild_id: int = Field(sa_type=BigInteger, primary_key=True)
     gallery_channel_id: Optional[int] = Field(default=None, sa_type=BigInteger)
-    review_required: bool = True
+    review_required: bool = False  # opt-in: the ownership gate already checks every image
     publish_training_images: bool = True
     daily_generations_per_fan: int = 0  # 0: the global default
     moderator_role_id: Optional[int] = Field(default=None, sa_type=BigInteger)
