@@ -127,6 +127,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "• {platform}: **{handle}**（作品 {artworks} 件）"),
     "verify.status_pending": ("Waiting for the code `{code}` on {platform} **{handle}**.",
                               "{platform} の **{handle}** でコード `{code}` の掲載を待っています。"),
+    "review.waiting": ("New maker **{name}** by {artist} waits for review: moderators, see `/review queue`.",
+                       "{artist} さんの新しいメーカー **{name}** が審査待ちです。モデレーターの方は `/review queue` "
+                       "をご確認ください。"),
     "maker.created_review": ("Maker **{name}** is waiting for a moderator's review ({accepted} images accepted).",
                              "メーカー **{name}** はモデレーターの審査待ちです（採用画像 {accepted} 枚）。"),
     "maker.created_training": ("Maker **{name}** is queued for training (position {position}, {accepted} "

@@ -46,6 +46,7 @@ class Makers(commands.GroupCog, group_name="maker", group_description="Your styl
             maker = created.maker
             if created.queue_position is None:
                 text = say(interaction, "maker.created_review", name=maker.name, accepted=len(created.accepted))
+                await self.bot.poster.announce_review(maker.id, interaction.channel_id)
             else:
                 self.bot.poster.track_maker(maker.id, interaction)
                 text = say(interaction, "maker.created_training", name=maker.name, accepted=len(created.accepted),

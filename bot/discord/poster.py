@@ -278,6 +278,22 @@ class ResultsPoster:
         """The gallery message of a result, once posted and stored on its row (for tests and tools)."""
         return await asyncio.wait_for(asyncio.shield(self._posted_future(generation_id)), timeout)
 
+    async def announce_review(self, maker_id: int, fallback_channel_id: int | None) -> None:
+        """Tell the server's moderators (their role, when configured) that a new maker waits for review."""
+        maker = await self.core.db(lambda s: s.get(Maker, maker_id))
+        if maker is None or maker.status != MakerStatus.pending_review.value:
+            return
+        channel = await self._channel(await self.gallery_channel_id(maker.guild_id, fallback_channel_id),
+                                      maker.guild_id)
+        if channel is None:
+            return
+        credit = await self.core.db(lambda s: artist_credit(s, maker.owner_id))
+        policy = await guild_settings(self.core, maker.guild_id) if maker.guild_id else None
+        role = f"<@&{policy.moderator_role_id}> " if policy is not None and policy.moderator_role_id else ""
+        text = role + t("review.waiting", guild_locale(getattr(channel, "guild", None)), name=maker.name,
+                        artist=credit)
+        await channel.send(text, allowed_mentions=discord.AllowedMentions(roles=True, users=False, everyone=False))
+
     async def announce_maker(self, maker_id: int) -> None:
         maker = await self.core.db(lambda s: s.get(Maker, maker_id))
         if maker is None or maker.status != MakerStatus.ready.value:

@@ -70,3 +70,16 @@ async def test_protect_posts_then_nobody_can_train_on_them(world):
     assert "1点の作品を「AI学習禁止」に登録しました" in ja.content
     _, stranger = await world.run("protect posts", user="fan")
     assert stranger.ephemeral and "/verify start" in stranger.content
+
+
+async def test_moderators_hear_of_a_maker_waiting_for_review(world):
+    await _indexed_artist(world)
+    gallery = world.discord.channel("gallery")
+    role = world.discord.guild.role("mimic-moderator")
+    await world.run("server settings", {"gallery_channel": gallery, "review_required": True, "moderator_role": role},
+                    user="manager")
+    _, created = await world.run("maker create", {"name": "aoi", "from_posts": True}, user="artist")
+    assert "waiting for a moderator's review" in created.content
+    notice = await world.discord.wait_for_message(gallery, lambda m: "waits for review" in m.content, timeout=10)
+    assert "**aoi**" in notice.content and "/review queue" in notice.content
+    assert f"<@&{role.id}>" in notice.content
