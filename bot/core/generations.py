@@ -13,6 +13,7 @@ from bot.core.errors import Refusal
 from bot.core.makers import maker_named
 from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerStatus, UsageScope,
                          User, Visibility)
+from engine.queue import generation_job_id
 
 MAX_PROMPT = 500
 MAX_COUNT = 4
@@ -106,7 +107,7 @@ async def get_generation(core: Core, generation_id: int) -> Generation:
 
 async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Generation:
     """Requesters may delete their results only after the lock; moderators take down at any time."""
-    def delete(s: Session) -> tuple[Generation, list[str]]:
+    def delete(s: Session) -> tuple[Generation, list[str], bool]:
         gen = s.get(Generation, generation_id)
         if gen is None:
             raise Refusal("generation.not_found", id=generation_id)
@@ -117,12 +118,17 @@ async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Gen
             if until is not None and _aware(until) > core.clock():
                 raise Refusal("generation.locked", until=_aware(until).isoformat(timespec="minutes"))
         blobs, gen.image_blobs, gen.taken_down = list(gen.image_blobs), [], True
+        unfinished = gen.status in (JobStatus.queued.value, JobStatus.running.value)
+        if unfinished:  # nothing to keep yet: the request is simply withdrawn
+            gen.status = JobStatus.cancelled.value
         core.audit(s, actor, "generation.delete", "generation", gen.id, by_moderator=actor.is_moderator)
         s.add(gen)
         s.commit()
         s.refresh(gen)
-        return gen, blobs
-    gen, blobs = await core.db(delete)
+        return gen, blobs, unfinished
+    gen, blobs, unfinished = await core.db(delete)
+    if unfinished:
+        await core.queue.abort(generation_job_id(core.settings.redis_prefix, gen.id))
     for blob in blobs:
         core.app.blobs.delete(blob)
     return gen

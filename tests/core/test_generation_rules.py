@@ -109,3 +109,11 @@ async def test_results_are_locked_for_48_hours_except_for_moderators(core, peopl
     core.clock = lambda: utcnow() + timedelta(hours=49)
     gen = await delete_generation(core, people["fan"], gen_id)
     assert gen.taken_down and not ctx.blobs.exists(image)
+
+
+async def test_withdrawing_a_queued_request_cancels_it(core, people, ctx):
+    gen_id = (await request_generation(core, people["fan"], "aoi", "x")).generation.id
+    gen = await delete_generation(core, people["fan"], gen_id)
+    assert gen.status == JobStatus.cancelled.value and gen.taken_down
+    pool = await core.queue.pool()
+    assert await pool.zscore("arq:abort", generation_job_id(core.settings.redis_prefix, gen_id))
