@@ -153,9 +153,19 @@ def click_and_wait(driver, selector: str) -> str:
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+
     old = driver.find_element(By.TAG_NAME, "main")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, WAIT_S).until(expected_conditions.staleness_of(old))
+
+    def replaced(d) -> bool:
+        try:
+            return expected_conditions.staleness_of(old)(d)
+        except WebDriverException as exc:  # Chromium's way of saying the node has left the document
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+    WebDriverWait(driver, WAIT_S).until(replaced)
     WebDriverWait(driver, WAIT_S).until(lambda d: d.execute_script("return document.readyState") == "complete")
     return main_text(driver)
 
