@@ -60,8 +60,7 @@ async def _drain(settings: Settings, app: AppContext) -> None:
     """Run an in-process worker until the queue is empty."""
     from engine.worker import build_worker
 
-    worker = build_worker(settings, app=app, burst=True)
-    worker.handle_signals = False
+    worker = build_worker(settings, app=app, burst=True, handle_signals=False)
     await worker.main()
 
 

@@ -34,15 +34,12 @@ async def run_services(settings: Settings, services: set[str], *, port: int | No
     ensure_schema(app, upgrade="bot" in services and "worker" in services)
     tasks: list[asyncio.Task] = []
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
 
     if "worker" in services:
         from engine.worker import build_worker
 
-        worker = build_worker(settings, app=app, burst=burst)
-        worker.handle_signals = False
+        # the worker shares this process: it must not take SIGTERM for itself and leave the others running
+        worker = build_worker(settings, app=app, burst=burst, handle_signals=False)
         tasks.append(asyncio.create_task(worker.main(), name="worker"))
     if "web" in services:
         from bot.web.server import serve_web
@@ -61,6 +58,9 @@ async def run_services(settings: Settings, services: set[str], *, port: int | No
         await app.aclose()
         return 1
 
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     waiter = asyncio.create_task(stop.wait(), name="signal")
     done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
     status = 0

@@ -29,7 +29,9 @@ class _LazyPipelines:
         return getattr(self._cache, name)
 
 
-def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bool = False) -> Worker:
+def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bool = False,
+                 handle_signals: bool = True) -> Worker:
+    """An arq worker; `handle_signals=False` when it shares a process (and its signals) with other services."""
     owns_app = app is None
     app = app or AppContext.create(settings)
 
@@ -60,5 +62,5 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
         burst=burst,
         poll_delay=0.2,
         keep_result=3600,
-        handle_signals=True,
+        handle_signals=handle_signals,
     )
