@@ -102,9 +102,8 @@ class World:
     async def start_worker(self) -> None:
         from engine.worker import build_worker
 
-        # its own context: a worker closes its context when it stops
-        worker = build_worker(self.app.settings, app=AppContext.create(self.app.settings))
-        worker.handle_signals = False
+        # its own context, as a separate worker process would have
+        worker = build_worker(self.app.settings, app=AppContext.create(self.app.settings), handle_signals=False)
         self.extra["worker"] = worker
         self.worker_task = asyncio.create_task(worker.main(), name="arq-worker")
 

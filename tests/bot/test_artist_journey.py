@@ -140,8 +140,8 @@ async def test_revocation_stops_queued_jobs_at_once(world):
 
     from data.context import AppContext
 
-    worker = build_worker(world.app.settings, app=AppContext.create(world.app.settings), burst=True)
-    worker.handle_signals = False
+    worker = build_worker(world.app.settings, app=AppContext.create(world.app.settings), burst=True,
+                          handle_signals=False)
     await worker.main()  # drains the queue: the aborted jobs produce nothing
     assert [m for m in world.discord.messages.values() if m.source == "bot"] == []
     _, after = await world.run("generate", {"maker": "aoi", "prompt": "three"})
