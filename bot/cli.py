@@ -44,10 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
 
     verify = sub.add_parser("verify-files", help="match candidate images against a folder of posted images")
-    verify.add_argument("--portfolio", type=Path, required=True, metavar="DIR",
-                        help="images as they appear on the artist's timeline")
-    verify.add_argument("--json", action="store_true", help="one JSON object per line per candidate")
-    verify.add_argument("candidates", nargs="+", type=Path, metavar="CANDIDATE")
+    from verification.verify_files import add_verify_files_arguments  # the contract lives beside its code
+
+    add_verify_files_arguments(verify)
 
     trace = sub.add_parser("trace", help="read the invisible trace id of an image and find its generation")
     trace.add_argument("image", type=Path)
@@ -79,9 +78,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"database schema is up to date ({db.engine.dialect.name})")
         return 0
     if command == "verify-files":
-        from verification.verify_files import run_verify_files
+        from verification.verify_files import run_from_args
 
-        return run_verify_files(args.portfolio, args.candidates, as_json=args.json, out=sys.stdout)
+        return run_from_args(args)
     if command == "trace":
         from bot.commands_trace import trace_command
 

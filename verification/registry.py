@@ -152,6 +152,11 @@ def _new_artwork(owner_id: int, item: ArtworkItem, *, no_ai: bool) -> Artwork:
                    no_ai=no_ai)
 
 
+def _claimed_by_another(claims: Sequence[Claim], owner_id: int) -> Claim | None:
+    """A claim proven by another artist's verified post (file-only No-AI entries prove no ownership)."""
+    return next((c for c in claims if c.owner_id != owner_id and c.is_ownership), None)
+
+
 def claim_artworks(db: Database, owner_id: int, items: Sequence[ArtworkItem], *,
                    registry: Registry | None = None) -> ClaimResult:
     """Record verified posts as `owner_id`'s works. A work someone else claimed first stays theirs (a conflict);
@@ -160,7 +165,7 @@ def claim_artworks(db: Database, owner_id: int, items: Sequence[ArtworkItem], *,
     result = ClaimResult()
     for item in items:
         claims = registry.find_claims(item.fingerprint)
-        theirs = next((c for c in claims if c.owner_id != owner_id and c.is_ownership), None)
+        theirs = _claimed_by_another(claims, owner_id)
         if theirs is not None:
             result.conflicts.append((item, theirs))
             continue
@@ -232,7 +237,7 @@ def add_no_ai(db: Database, owner_id: int, items: Sequence[ArtworkItem], *,
     result = NoAiResult()
     for item in items:
         claims = registry.find_claims(item.fingerprint)
-        theirs = next((c for c in claims if c.owner_id != owner_id and c.is_ownership), None)
+        theirs = _claimed_by_another(claims, owner_id)
         if theirs is not None:
             result.refused.append((item, theirs))
             continue
