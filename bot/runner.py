@@ -34,6 +34,7 @@ async def run_services(settings: Settings, services: set[str], *, port: int | No
     ensure_schema(app, upgrade="bot" in services and "worker" in services)
     tasks: list[asyncio.Task] = []
     stop = asyncio.Event()
+    worker = None
 
     if "worker" in services:
         from engine.worker import build_worker
@@ -74,5 +75,9 @@ async def run_services(settings: Settings, services: set[str], *, port: int | No
     for task in [*tasks, waiter]:
         task.cancel()
     await asyncio.gather(*tasks, waiter, return_exceptions=True)
+    if worker is not None:
+        # stops its running jobs the arq way (a training checkpoints and goes back to the queue) and waits
+        # for them, while the database and Redis are still open
+        await worker.close()
     await app.aclose()
     return status

@@ -10,6 +10,7 @@ import asyncio
 import io
 import logging
 import shutil
+import threading
 import time
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -86,13 +87,16 @@ async def train_maker(ctx: dict, job_id: int) -> str:
         s.commit()
         blobs = [row.blob for row in s.exec(_select_images(maker.id))]
         base_model, trigger, maker_id = maker.base_model or app.settings.base_model, maker.trigger, maker.id
+        checkpoint_blob = job.checkpoint_blob
     await app.events.publish("training.started", id=job_id, maker_id=maker_id, attempt=job.attempts)
 
     images = [Image.open(io.BytesIO(app.blobs.get(b))).convert("RGB") for b in blobs]
     work_dir = training_dir(app, job_id)
+    await asyncio.to_thread(_restore_checkpoint, app, checkpoint_blob, work_dir)
     loop = asyncio.get_running_loop()
     publish = _thread_publisher(app, loop)
     stop_checker = _StopChecker(app, maker_id)
+    pause = threading.Event()
 
     def on_progress(p) -> None:
         with app.db.session() as s:
@@ -103,19 +107,37 @@ async def train_maker(ctx: dict, job_id: int) -> str:
         publish("training.progress", id=job_id, maker_id=maker_id, step=p.step, total=p.total,
                 loss=p.loss, eta_s=p.eta_s)
 
-    from engine.train import TrainConfig, TrainingCancelled, train_lora
+    from engine.train import TrainConfig, TrainingCancelled, TrainingPaused, train_lora
 
     cfg = TrainConfig(base_model=base_model, trigger=trigger, steps=app.settings.train_steps,
                       rank=app.settings.train_rank, resolution=app.settings.train_resolution,
                       seed=job_id, checkpoint_every=app.settings.checkpoint_every)
+    training = asyncio.ensure_future(asyncio.to_thread(
+        train_lora, cfg, images, work_dir, pipeline_cache=ctx["pipelines"],
+        device=app.settings.device, dtype=app.settings.dtype, progress=on_progress, should_stop=stop_checker,
+        should_pause=pause.is_set, on_checkpoint=lambda path, step: _keep_checkpoint(app, job_id, path, step)))
     try:
         async with lease(ctx):
-            result = await asyncio.to_thread(
-                train_lora, cfg, images, work_dir, pipeline_cache=ctx["pipelines"],
-                device=app.settings.device, dtype=app.settings.dtype,
-                progress=on_progress, should_stop=stop_checker)
+            try:
+                result = await asyncio.shield(training)
+            except asyncio.CancelledError as stopping:
+                # the worker is shutting down (or arq gave up on the job): a thread cannot be cancelled, so ask
+                # the loop to checkpoint and return, and hold the lease until it has, so no other worker
+                # trains the same job meanwhile
+                pause.set()
+                try:
+                    result = await training
+                except TrainingPaused as paused:
+                    if stop_checker(fresh=True):  # arq aborted it because the artist revoked: keep nothing
+                        _drop_checkpoint(app, job_id)
+                        shutil.rmtree(work_dir, ignore_errors=True)
+                    else:
+                        _requeue_training(app, job_id)
+                        log.info("training job %s paused at step %s; it will resume there", job_id, paused.step)
+                    raise stopping from None
     except TrainingCancelled:
         _finish_training(app, job_id, maker_id, JobStatus.cancelled, error="revoked by the artist")
+        _drop_checkpoint(app, job_id)
         shutil.rmtree(work_dir, ignore_errors=True)
         await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
         return "cancelled"
@@ -127,8 +149,10 @@ async def train_maker(ctx: dict, job_id: int) -> str:
 
     lora_blob = app.blobs.put_file(result.lora_path)
     sample_blob = app.blobs.put_file(result.sample_grid_path) if result.sample_grid_path else ""
-    if not _finish_training(app, job_id, maker_id, JobStatus.done, lora_blob=lora_blob, sample_blob=sample_blob,
-                            loss=result.final_loss):
+    finished = _finish_training(app, job_id, maker_id, JobStatus.done, lora_blob=lora_blob, sample_blob=sample_blob,
+                                loss=result.final_loss)
+    _drop_checkpoint(app, job_id)
+    if not finished:
         app.blobs.delete(lora_blob)  # revoked while we were finishing: keep nothing
         await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
         return "cancelled"
@@ -163,6 +187,67 @@ def _finish_training(app: AppContext, job_id: int, maker_id: int, status: JobSta
         return not (status is JobStatus.done and revoked)
 
 
+def _keep_checkpoint(app: AppContext, job_id: int, folder: Path, step: int) -> None:
+    """Copy a finished checkpoint into the blob store (runs in the training thread), replacing the previous one.
+
+    The work folder is local to one machine; the blob store is what every worker shares."""
+    from engine.checkpoint_archive import pack_checkpoint
+
+    try:
+        blob = app.blobs.put(pack_checkpoint(folder))
+        with app.db.session() as s:
+            job = s.get(TrainingJob, job_id)
+            previous, job.checkpoint_blob = job.checkpoint_blob, blob
+            s.add(job)
+            s.commit()
+    except Exception:  # the local checkpoint still exists: a failed copy must not fail the training
+        log.warning("training job %s: could not copy the checkpoint of step %s to the blob store", job_id, step,
+                    exc_info=True)
+        return
+    if previous and previous != blob:
+        app.blobs.delete(previous)
+    log.debug("training job %s: checkpoint of step %s kept as %s", job_id, step, blob[:12])
+
+
+def _restore_checkpoint(app: AppContext, blob: str, work_dir: Path) -> None:
+    """Before a retry: bring the job's newest checkpoint back when this machine does not have it."""
+    from engine.checkpoint_archive import BadCheckpointArchive, archived_step, unpack_checkpoint
+    from engine.train import local_checkpoint_steps
+
+    if not blob:
+        return
+    try:
+        data = app.blobs.get(blob)
+        step = archived_step(data)
+    except (KeyError, BadCheckpointArchive) as exc:
+        log.warning("the checkpoint blob %s cannot be used (%s); training starts over", blob[:12], exc)
+        return
+    if any(local >= step for local in local_checkpoint_steps(work_dir)):
+        return  # this machine already has it, or a newer one
+    unpack_checkpoint(data, work_dir / "checkpoints")
+    log.info("restored the checkpoint of step %s from the blob store", step)
+
+
+def _drop_checkpoint(app: AppContext, job_id: int) -> None:
+    with app.db.session() as s:
+        job = s.get(TrainingJob, job_id)
+        blob, job.checkpoint_blob = job.checkpoint_blob, ""
+        s.add(job)
+        s.commit()
+    if blob:
+        app.blobs.delete(blob)
+
+
+def _requeue_training(app: AppContext, job_id: int) -> None:
+    """A paused job waits for the next worker: back to queued, its progress and checkpoint kept."""
+    with app.db.session() as s:
+        job = s.get(TrainingJob, job_id)
+        if job.status == JobStatus.running.value:
+            job.status = JobStatus.queued.value
+            s.add(job)
+            s.commit()
+
+
 class _StopChecker:
     """should_stop() for the training thread: asks the database at most once a second."""
 
@@ -170,9 +255,9 @@ class _StopChecker:
         self.app, self.maker_id = app, maker_id
         self._checked, self._stop = 0.0, False
 
-    def __call__(self) -> bool:
+    def __call__(self, fresh: bool = False) -> bool:
         now = time.monotonic()
-        if not self._stop and now - self._checked >= 1.0:
+        if not self._stop and (fresh or now - self._checked >= 1.0):
             self._checked = now
             with self.app.db.session() as s:
                 maker = s.get(Maker, self.maker_id)

@@ -36,6 +36,15 @@ class TrainingCancelled(Exception):
     """should_stop() said so; the latest checkpoint stays on disk."""
 
 
+class TrainingPaused(Exception):
+    """should_pause() said so (the worker is shutting down): a checkpoint of the current step was written first,
+    so the next attempt loses no work."""
+
+    def __init__(self, step: int, total: int):
+        super().__init__(f"training paused at step {step} of {total}")
+        self.step = step
+
+
 @dataclass
 class TrainConfig:
     base_model: str
@@ -161,8 +170,13 @@ def _checkpoints(work_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name[5:]))
 
 
+def local_checkpoint_steps(work_dir: Path) -> list[int]:
+    """The steps of the complete checkpoints in `work_dir`, oldest first."""
+    return [int(p.name[5:]) for p in _checkpoints(Path(work_dir))]
+
+
 def _save_checkpoint(work_dir: Path, step: int, params: dict[str, torch.nn.Parameter], optimizer, lr_scheduler,
-                     scaler, fingerprint: str) -> None:
+                     scaler, fingerprint: str) -> Path:
     from safetensors.torch import save_file
 
     final = work_dir / "checkpoints" / f"step-{step}"
@@ -183,6 +197,7 @@ def _save_checkpoint(work_dir: Path, step: int, params: dict[str, torch.nn.Param
     partial.rename(final)  # only complete checkpoints carry the step-N name
     for old in _checkpoints(work_dir)[:-KEEP_CHECKPOINTS]:
         shutil.rmtree(old, ignore_errors=True)
+    return final
 
 
 def _load_checkpoint(work_dir: Path, params, optimizer, lr_scheduler, scaler, fingerprint: str) -> int:
@@ -254,11 +269,15 @@ def _loss(cfg: TrainConfig, pred: torch.Tensor, target: torch.Tensor, timesteps:
 def train_lora(cfg: TrainConfig, images: list[Image.Image], work_dir: Path, *,
                pipeline_cache: PipelineCache | None = None, device: str = "auto", dtype: str = "auto",
                progress: Callable[[TrainProgress], None] | None = None,
-               should_stop: Callable[[], bool] | None = None, progress_every_s: float = 3.0) -> TrainResult:
+               should_stop: Callable[[], bool] | None = None, should_pause: Callable[[], bool] | None = None,
+               on_checkpoint: Callable[[Path, int], None] | None = None,
+               progress_every_s: float = 3.0) -> TrainResult:
     """Train a LoRA on `images`; resumes from `work_dir`'s checkpoints; writes weights, metadata and samples.
 
     With a `pipeline_cache` its device and dtype are used (`device`/`dtype` apply only to a cache made here).
-    Blocking and CPU/GPU-heavy: run it in a worker thread. Raises TrainingCancelled when should_stop() is true."""
+    Blocking and CPU/GPU-heavy: run it in a worker thread. Between steps, raises TrainingCancelled when
+    should_stop() is true and, after checkpointing the current step, TrainingPaused when should_pause() is.
+    `on_checkpoint(path, step)` is called after each checkpoint is complete (to copy it off the machine)."""
     from diffusers import DDPMScheduler, UNet2DConditionModel
     from diffusers.optimization import get_scheduler
     from diffusers.training_utils import cast_training_params
@@ -325,9 +344,18 @@ def train_lora(cfg: TrainConfig, images: list[Image.Image], work_dir: Path, *,
     autocast = torch.autocast(dev.type, dtype=weight_dtype, enabled=weight_dtype != torch.float32)
     loop_started, last_report, loss_value = time.monotonic(), -math.inf, float("nan")
 
+    def checkpoint(completed: int) -> None:
+        path = _save_checkpoint(work_dir, completed, params, optimizer, lr_scheduler, scaler, fingerprint)
+        if on_checkpoint is not None:
+            on_checkpoint(path, completed)
+
     for step in range(start_step, cfg.steps):
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"training stopped at step {step} of {cfg.steps}")
+        if should_pause is not None and should_pause():
+            if step > start_step and not (work_dir / "checkpoints" / f"step-{step}").is_dir():
+                checkpoint(step)
+            raise TrainingPaused(step, cfg.steps)
         picks, generator = _batch(cfg, examples, by_size, step)
         mean = torch.stack([cached.latent_mean[i] for i in picks])
         std = torch.stack([cached.latent_std[i] for i in picks])
@@ -368,7 +396,7 @@ def train_lora(cfg: TrainConfig, images: list[Image.Image], work_dir: Path, *,
         completed = step + 1
         loss_value = float(loss.detach())
         if cfg.checkpoint_every > 0 and completed % cfg.checkpoint_every == 0 and completed < cfg.steps:
-            _save_checkpoint(work_dir, completed, params, optimizer, lr_scheduler, scaler, fingerprint)
+            checkpoint(completed)
         now = time.monotonic()
         if progress is not None and (now - last_report >= progress_every_s or completed == cfg.steps):
             last_report = now

@@ -50,7 +50,9 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
 
     timeout = settings.job_timeout_s
     return Worker(
-        functions=[func(train_maker, name=TRAIN_TASK, timeout=timeout, max_tries=5),
+        # every stop of a worker (a deploy, a SIGTERM) costs a training job one try and resumes it from its
+        # checkpoint, so a long training may need many
+        functions=[func(train_maker, name=TRAIN_TASK, timeout=timeout, max_tries=20),
                    func(generate, name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3)],
         queue_name=queue_name(settings.redis_prefix),
         redis_settings=RedisSettings.from_dsn(app.redis_url),

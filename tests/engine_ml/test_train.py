@@ -105,6 +105,65 @@ def test_progress_reports_first_and_last_step_within_the_throttle(tiny_model_dir
     assert reports[-1].total == 5 and reports[-1].eta_s == 0
 
 
+def test_a_paused_run_resumes_on_another_machine_from_its_archived_checkpoint(tiny_model_dir, artworks, tmp_path):
+    """A worker shutting down pauses between steps; the checkpoint it copies off (here: an archive) is all a
+    fresh machine needs to finish with exactly the weights of an uninterrupted run."""
+    from engine.checkpoint_archive import archived_step, pack_checkpoint, unpack_checkpoint
+    from engine.train import TrainingPaused
+
+    cfg = quick_config(tiny_model_dir, sample_count=0)
+    straight = train_lora(cfg, artworks, tmp_path / "straight")
+    archives: dict[int, bytes] = {}
+    steps_done = []
+
+    def progress(p):
+        steps_done.append(p.step)
+
+    first_machine = tmp_path / "first"
+    with pytest.raises(TrainingPaused) as paused:
+        train_lora(cfg, artworks, first_machine, progress=progress, progress_every_s=0,
+                   should_pause=lambda: len(steps_done) >= 5,
+                   on_checkpoint=lambda path, step: archives.__setitem__(step, pack_checkpoint(path)))
+    assert paused.value.step == 5
+    assert sorted(archives) == [3, 5]  # the periodic one, then the current step at the pause (5 is no multiple of 3)
+    assert archived_step(archives[5]) == 5
+
+    second_machine = tmp_path / "second"
+    unpack_checkpoint(archives[5], second_machine / "checkpoints")
+    steps_seen = []
+    resumed = train_lora(cfg, artworks, second_machine, progress=lambda p: steps_seen.append(p.step),
+                         progress_every_s=0)
+    assert steps_seen == [6, 7, 8]
+    a, b = _weights(straight), _weights(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_damaged_or_hostile_checkpoint_archive_is_refused(tmp_path):
+    import io
+    import tarfile
+
+    from engine.checkpoint_archive import BadCheckpointArchive, unpack_checkpoint
+
+    def archive(entries: dict[str, bytes]) -> bytes:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for name, content in entries.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+        return buffer.getvalue()
+
+    complete = {"lora_params.safetensors": b"x", "training_state.pt": b"y", "state.json": b'{"step": 4}'}
+    with pytest.raises(BadCheckpointArchive):
+        unpack_checkpoint(archive({**complete, "../../escape.txt": b"no"}), tmp_path / "c")
+    with pytest.raises(BadCheckpointArchive):
+        unpack_checkpoint(archive({"state.json": b'{"step": 4}'}), tmp_path / "c")
+    with pytest.raises(BadCheckpointArchive):
+        unpack_checkpoint(b"not a tar at all" * 40, tmp_path / "c")
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "c").exists()
+    assert unpack_checkpoint(archive(complete), tmp_path / "c").name == "step-4"
+
+
 def test_checkpoints_keep_only_the_latest_two(tiny_model_dir, artworks, tmp_path):
     cfg = quick_config(tiny_model_dir, steps=9, checkpoint_every=2, sample_count=0)
     with pytest.raises(RuntimeError):

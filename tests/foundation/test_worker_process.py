@@ -1,10 +1,12 @@
 """A job enqueued from the bot side runs in a separate `mimic worker` process; a worker killed mid-job is
-replaced and the job finishes once, resuming from its checkpoint."""
+replaced and the job finishes once, resuming from its checkpoint; a worker told to stop (SIGTERM) pauses the
+training at once, and a worker on another machine resumes it from the checkpoint kept in the blob store."""
 from __future__ import annotations
 
 import asyncio
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,5 +108,60 @@ async def test_killed_worker_is_replaced_and_the_job_finishes_once(settings, tin
     assert maker.status == "ready" and app.blobs.exists(maker.lora_blob)
     assert [e["type"] for e in events].count("training.done") == 1
     assert [e["attempt"] for e in events if e["type"] == "training.started"] == [1, 2]
+    await app.aclose()
+    db.dispose()
+
+
+async def test_sigterm_pauses_training_and_another_machine_resumes_it(settings, tiny_model_dir, tmp_path):
+    from engine.checkpoint_archive import archived_step
+
+    db = Database(settings.database_url)
+    db.upgrade()
+    app = AppContext.create(settings)
+    job_id = _seed_job(app.db, app.blobs)
+    env = _env(settings, tiny_model_dir, steps=400)
+    events: list[dict] = []
+
+    async def listen():
+        async for event in app.events.listen():
+            events.append(event)
+
+    def job() -> TrainingJob:
+        with app.db.session() as s:
+            return s.get(TrainingJob, job_id)
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0.2)
+    queue = JobQueue(settings.redis_url, settings.redis_prefix)
+    first = _start_worker(env, tmp_path)
+    second = None
+    try:
+        await queue.enqueue_training(job_id)
+        await _wait_for(lambda: job().checkpoint_blob, 120, "a checkpoint in the blob store")
+        first.send_signal(signal.SIGTERM)
+        first.wait(30)
+        paused = job()
+        # paused, not trained to the end in a thread nobody waits for (the row would say running, step 400)
+        assert paused.status == "queued" and paused.step < 400
+        paused_at = archived_step(app.blobs.get(paused.checkpoint_blob))
+        assert paused_at >= paused.step  # the pause checkpointed the step it stopped at, not an older one
+
+        shutil.rmtree(settings.var_dir.resolve() / "training")  # the next worker runs on another machine
+        second = _start_worker(env, tmp_path)
+        await _wait_for(lambda: any(e["type"] == "training.done" for e in events), 300, "training.done")
+    finally:
+        for proc in (first, second):
+            if proc and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(20)
+        listener.cancel()
+        await queue.aclose()
+
+    second_attempt = events[[e.get("attempt") for e in events].index(2):]
+    first_progress = next(e for e in second_attempt if e["type"] == "training.progress")
+    assert first_progress["step"] == paused_at + 1
+    finished = job()
+    assert finished.status == "done" and finished.checkpoint_blob == ""
+    assert not app.blobs.exists(paused.checkpoint_blob)  # the finished weights supersede the checkpoint
     await app.aclose()
     db.dispose()
