@@ -25,11 +25,25 @@ MIN_SIDE = 16  # smaller than this there is nothing to compare
 
 
 class ImageRejected(ValueError):
-    """An input that is not a usable still image; `reason` is a polite sentence for the person who sent it."""
+    """An input that is not a usable still image. `key` and `params` name the reason so that people read it in
+    their own language (bot.i18n has a message per key); `reason` is the English sentence for logs and the CLI."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, key: str, **params):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.key, self.params = reason, key, params
+
+    def __reduce__(self):  # survives pickling (process pools) with its key and params
+        return type(self), (self.reason, self.key), {"params": self.params}
+
+
+def too_large(size: int, max_bytes: int) -> ImageRejected:
+    size_mb, limit_mb = f"{size / 1e6:.1f}", f"{max_bytes / 1e6:.0f}"
+    return ImageRejected(f"the file is {size_mb} MB; the limit is {limit_mb} MB", "image.too_large",
+                         size_mb=size_mb, limit_mb=limit_mb)
+
+
+def _unreadable(path: Path) -> ImageRejected:
+    return ImageRejected(f"the file {path.name} could not be read", "image.unreadable_file", name=path.name)
 
 
 def _read_bytes(data: bytes | Path, max_bytes: int) -> bytes:
@@ -40,22 +54,18 @@ def _read_bytes(data: bytes | Path, max_bytes: int) -> bytes:
         try:
             size = path.stat().st_size
         except OSError:
-            raise ImageRejected(f"the file {path.name} could not be read") from None
+            raise _unreadable(path) from None
         if size > max_bytes:
-            raise ImageRejected(_too_big(size, max_bytes))
+            raise too_large(size, max_bytes)
         try:
             raw = path.read_bytes()
         except OSError:
-            raise ImageRejected(f"the file {path.name} could not be read") from None
+            raise _unreadable(path) from None
     if not raw:
-        raise ImageRejected("the file is empty (0 bytes)")
+        raise ImageRejected("the file is empty (0 bytes)", "image.empty")
     if len(raw) > max_bytes:
-        raise ImageRejected(_too_big(len(raw), max_bytes))
+        raise too_large(len(raw), max_bytes)
     return raw
-
-
-def _too_big(size: int, max_bytes: int) -> str:
-    return f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
 
 
 def _looks_like_svg(raw: bytes) -> bool:
@@ -66,7 +76,7 @@ def _looks_like_svg(raw: bytes) -> bool:
 def _open_checked(raw: bytes, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse anything too large before a single pixel is decoded."""
     if _looks_like_svg(raw):
-        raise ImageRejected("SVG vector files are not accepted; please upload a PNG or JPEG export")
+        raise ImageRejected("SVG vector files are not accepted; please upload a PNG or JPEG export", "image.svg")
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb guard is global state; we apply our own limit below instead.
@@ -74,23 +84,35 @@ def _open_checked(raw: bytes, max_pixels: int) -> Image.Image:
             img = Image.open(io.BytesIO(raw), formats=ALLOWED_FORMATS)
     except Image.DecompressionBombError as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
-        size = f" is {int(found.group(1)) / 1e6:.0f} megapixels," if found else ""
-        raise ImageRejected(f"the image{size} far beyond the limit of {max_pixels / 1e6:.0f} megapixels "
-                            "(decompression bomb suspected)") from None
+        limit_mp = f"{max_pixels / 1e6:.0f}"
+        if found is None:
+            raise ImageRejected(f"the image far beyond the limit of {limit_mp} megapixels "
+                                "(decompression bomb suspected)", "image.decompression_bomb_unsized",
+                                limit_mp=limit_mp) from None
+        megapixels = f"{int(found.group(1)) / 1e6:.0f}"
+        raise ImageRejected(f"the image is {megapixels} megapixels, far beyond the limit of {limit_mp} megapixels "
+                            "(decompression bomb suspected)", "image.decompression_bomb",
+                            megapixels=megapixels, limit_mp=limit_mp) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageRejected("this is not an image we can read (PNG, JPEG, GIF, WebP, BMP or TIFF expected)") from None
+        raise ImageRejected("this is not an image we can read (PNG, JPEG, GIF, WebP, BMP or TIFF expected)",
+                            "image.not_an_image") from None
     width, height = img.size
     if width < 1 or height < 1:
-        raise ImageRejected("the image has no pixels")
+        raise ImageRejected("the image has no pixels", "image.no_pixels")
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise ImageRejected(f"the image is {width}×{height} pixels; sides longer than {MAX_SIDE} are not accepted")
+        raise ImageRejected(f"the image is {width}×{height} pixels; sides longer than {MAX_SIDE} are not accepted",
+                            "image.side_too_long", width=width, height=height, max_side=MAX_SIDE)
     if width * height > max_pixels:
-        raise ImageRejected(f"the image is {width}×{height} = {width * height / 1e6:.0f} megapixels; "
-                            f"the limit is {max_pixels / 1e6:.0f} megapixels")
+        megapixels, limit_mp = f"{width * height / 1e6:.0f}", f"{max_pixels / 1e6:.0f}"
+        raise ImageRejected(f"the image is {width}×{height} = {megapixels} megapixels; "
+                            f"the limit is {limit_mp} megapixels", "image.too_many_pixels",
+                            width=width, height=height, megapixels=megapixels, limit_mp=limit_mp)
     if width < MIN_SIDE or height < MIN_SIDE:
-        raise ImageRejected(f"the image is only {width}×{height} pixels, too small to compare")
+        raise ImageRejected(f"the image is only {width}×{height} pixels, too small to compare", "image.too_small",
+                            width=width, height=height)
     if getattr(img, "n_frames", 1) > 1:
-        raise ImageRejected("animated images are not accepted; please upload a still image (PNG or JPEG)")
+        raise ImageRejected("animated images are not accepted; please upload a still image (PNG or JPEG)",
+                            "image.animated")
     return img
 
 
@@ -132,7 +154,7 @@ def load_image(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_
     except ImageRejected:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, Image.DecompressionBombError):
-        raise ImageRejected("the image file is truncated or corrupt") from None
+        raise ImageRejected("the image file is truncated or corrupt", "image.corrupt") from None
     if max_side and max(img.size) > max_side:
         img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return img

@@ -84,6 +84,8 @@ class Verdict:
     reason: str
     stage: str = ""  # "hash" or "geometry" for matches
     details: dict = field(default_factory=dict)
+    key: str = ""  # `reason` as a message key with `params`, for people who read it in their own language
+    params: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"verdict": self.verdict, "matched": self.matched, "score": round(float(self.score), 4),
@@ -333,7 +335,8 @@ def _geometry_score(ev: GeometricEvidence) -> float:
 
 def match(candidate: Fingerprint, portfolio: Portfolio) -> Verdict:
     if not len(portfolio):
-        return Verdict("no_match", None, 0.0, "the portfolio is empty: there is nothing to compare with")
+        return Verdict("no_match", None, 0.0, "the portfolio is empty: there is nothing to compare with",
+                       key="match.empty_portfolio")
     hashes = global_evidence(candidate, portfolio)
     top = hashes[0]
     if top.is_match:
@@ -341,7 +344,8 @@ def match(candidate: Fingerprint, portfolio: Portfolio) -> Verdict:
         pdq = f", PDQ distance {top.pdq_distance}/256" if top.reliable_pdq else ""
         return Verdict("match", entry.id, max(0.5, _hash_score(top)),
                        f"matches {entry.describe()}; pHash distance {top.phash_distance}/64{pdq}", "hash",
-                       {"phash_distance": top.phash_distance, "pdq_distance": top.pdq_distance})
+                       {"phash_distance": top.phash_distance, "pdq_distance": top.pdq_distance},
+                       "match.hash", {"post": entry.source_url or entry.id, "phash": top.phash_distance})
     geo = geometric_evidence(candidate, portfolio, extra=[h.index for h in hashes[:2]])
     if geo is not None and geo.is_match:
         entry = portfolio.entries[geo.index]
@@ -349,7 +353,9 @@ def match(candidate: Fingerprint, portfolio: Portfolio) -> Verdict:
         return Verdict("match", entry.id, _geometry_score(geo),
                        f"is {part} of {entry.describe()}; {geo.inliers} matching features in one geometry, "
                        f"pixel correlation {geo.correlation:.2f}", "geometry",
-                       {"inliers": geo.inliers, "correlation": round(geo.correlation, 3), "scale": round(geo.scale, 3)})
+                       {"inliers": geo.inliers, "correlation": round(geo.correlation, 3), "scale": round(geo.scale, 3)},
+                       "match.geometry", {"post": entry.source_url or entry.id, "inliers": geo.inliers,
+                                          "correlation": f"{geo.correlation:.2f}"})
     score = _hash_score(top) * 0.98 if not top.is_match else 0.0
     if geo is not None:
         score = max(score, _geometry_score(geo))
@@ -358,7 +364,8 @@ def match(candidate: Fingerprint, portfolio: Portfolio) -> Verdict:
                    f"no posted image matches: the closest differs by {top.phash_distance}/64 pHash bits"
                    + (f" and shares only {geo.inliers} features in a consistent geometry" if geo else "")
                    + ".", "", {"phash_distance": top.phash_distance, "inliers": geo.inliers if geo else 0,
-                               **({"correlation": round(geo.correlation, 3)} if geo else {})})
+                               **({"correlation": round(geo.correlation, 3)} if geo else {})},
+                   "match.none", {"phash": top.phash_distance})
 
 
 __all__ = ["Portfolio", "PortfolioEntry", "Verdict", "match", "error_verdict", "hamming64"]

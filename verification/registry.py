@@ -141,6 +141,7 @@ class RegistryDecision:
     claim: Claim | None = None
     incident: Literal["none", "someone_elses", "no_ai"] = "none"
     report_id: int | None = None
+    key: str = ""  # `reason` as a message key, for people who read it in their own language
 
 
 def _new_artwork(owner_id: int, item: ArtworkItem, *, no_ai: bool) -> Artwork:
@@ -210,16 +211,19 @@ def check_upload(db: Database, uploader_id: int, fp: Fingerprint, *, registry: R
     theirs = next((c for c in claims if c.owner_id != uploader_id and (c.is_ownership or c.no_ai)), None)
     own_no_ai = next((c for c in claims if c.owner_id == uploader_id and c.no_ai), None)
     if theirs is None and own_no_ai is None:
-        return RegistryDecision(True, "no registered work of another artist matches this image")
+        return RegistryDecision(True, "no registered work of another artist matches this image", key="registry.clear")
     if theirs is None:
-        return RegistryDecision(False, "you listed this work as No AI learning, so it cannot be used", own_no_ai)
+        return RegistryDecision(False, "you listed this work as No AI learning, so it cannot be used", own_no_ai,
+                                key="registry.own_no_ai")
     with db.session() as s:
         report = _record_incident(s, uploader_id, theirs, filename, purpose)
         s.commit()
         report_id = int(report.id)
     if theirs.no_ai:
-        return RegistryDecision(False, "this work is on the No AI learning list", theirs, "no_ai", report_id)
-    return RegistryDecision(False, "this work was posted by another artist", theirs, "someone_elses", report_id)
+        return RegistryDecision(False, "this work is on the No AI learning list", theirs, "no_ai", report_id,
+                                key="registry.no_ai")
+    return RegistryDecision(False, "this work was posted by another artist", theirs, "someone_elses", report_id,
+                            key="registry.someone_elses")
 
 
 @dataclass
