@@ -1,8 +1,9 @@
 """Every message a user reads, in English and Japanese: `t(key, locale, **params)`.
 
-Keys are the `Refusal` keys of bot.core plus the replies of the adapters (Discord, web). A locale starting
+Keys are the `Refusal` keys of bot.core, the reasons the verification layer gives for an image (ImageRejected,
+match verdicts, registry decisions) plus the replies of the adapters (Discord, web). A locale starting
 with "ja" gets Japanese, anything else English. A missing parameter never raises: it shows as `{name}`,
-and a list parameter becomes one bullet line per item."""
+a list parameter becomes one bullet line per item, and a `Text` parameter is translated into the same language."""
 from __future__ import annotations
 
 LANGUAGES = ("en", "ja")
@@ -65,6 +66,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "作家のクレジットを確認できるよう、結果は48時間削除できません。{until}（UTC）以降に削除できます。"
                           "問題がある場合はモデレーターが早めに削除できます。"),
     "image.rejected": ("That file can't be used: {reason}", "そのファイルは使えません: {reason}"),
+    # why an image was not used: verification.imaging (English as its `reason`), matching, registry
+    "image.unreadable_file": ("the file {name} could not be read", "ファイル {name} を読み込めませんでした"),
+    "image.too_large": ("the file is {size_mb} MB; the limit is {limit_mb} MB",
+                        "ファイルが {size_mb} MB あります（上限は {limit_mb} MB です）"),
+    "image.empty": ("the file is empty (0 bytes)", "ファイルが空です（0 バイト）"),
+    "image.svg": ("SVG vector files are not accepted; please upload a PNG or JPEG export",
+                  "SVG（ベクター形式）のファイルには対応していません。PNG か JPEG に書き出してからアップロードしてください"),
+    "image.decompression_bomb": ("the image is {megapixels} megapixels, far beyond the limit of {limit_mp} "
+                                 "megapixels (decompression bomb suspected)",
+                                 "画像が {megapixels} メガピクセルもあり、上限の {limit_mp} メガピクセルを大きく超えています"
+                                 "（展開すると巨大になる不正なファイルの疑いがあります）"),
+    "image.decompression_bomb_unsized": ("the image is far beyond the limit of {limit_mp} megapixels "
+                                         "(decompression bomb suspected)",
+                                         "画像が上限の {limit_mp} メガピクセルを大きく超えています"
+                                         "（展開すると巨大になる不正なファイルの疑いがあります）"),
+    "image.not_an_image": ("this is not an image we can read (PNG, JPEG, GIF, WebP, BMP or TIFF expected)",
+                           "読み込める画像ファイルではありません（PNG・JPEG・GIF・WebP・BMP・TIFF に対応しています）"),
+    "image.no_pixels": ("the image has no pixels", "画像にピクセルがありません"),
+    "image.side_too_long": ("the image is {width}×{height} pixels; sides longer than {max_side} are not accepted",
+                            "画像が {width}×{height} ピクセルあります。一辺が {max_side} ピクセルを超える画像には"
+                            "対応していません"),
+    "image.too_many_pixels": ("the image is {width}×{height} = {megapixels} megapixels; the limit is {limit_mp} "
+                              "megapixels",
+                              "画像が {width}×{height}（{megapixels} メガピクセル）あります。上限は {limit_mp} "
+                              "メガピクセルです"),
+    "image.too_small": ("the image is only {width}×{height} pixels, too small to compare",
+                        "画像が {width}×{height} ピクセルしかなく、小さすぎて照合できません"),
+    "image.animated": ("animated images are not accepted; please upload a still image (PNG or JPEG)",
+                       "アニメーション画像には対応していません。静止画（PNG または JPEG）をアップロードしてください"),
+    "image.corrupt": ("the image file is truncated or corrupt", "画像ファイルが途中で切れているか、壊れています"),
+    "image.untraceable": ("this image can't be read for a trace", "この画像からはトレースを読み取れません"),
+    "upload.line": ("{filename}: {reason}", "{filename}: {reason}"),
+    "match.no_index": ("no posted images are indexed for your account yet",
+                       "あなたのアカウントの投稿画像はまだ登録されていません"),
+    "match.empty_portfolio": ("there are no posted images to compare with", "照合できる投稿画像がありません"),
+    "match.none": ("none of your posted images matches it (the closest differs by {phash}/64 pHash bits)",
+                   "あなたの投稿画像のどれとも一致しませんでした（最も近い画像との差は pHash で {phash}/64 ビット）"),
+    "match.hash": ("matches {post} (pHash distance {phash}/64)", "{post} と一致しました（pHash 距離 {phash}/64）"),
+    "match.geometry": ("is a part or a version of {post} ({inliers} matching features in one geometry, pixel "
+                       "correlation {correlation})",
+                       "{post} の一部または別バージョンです（幾何的に整合する特徴点 {inliers} 個、画素相関 {correlation}）"),
+    "match.posted": ("posted in {post}", "{post} に投稿済みです"),
+    "registry.clear": ("no registered work of another artist matches this image",
+                       "他の作家の登録作品とは一致しませんでした"),
+    "registry.own_no_ai": ("you listed this work as No AI learning, so it cannot be used",
+                           "この作品はあなたが「AI学習禁止」に登録しているため使えません"),
+    "registry.no_ai": ("this work is on the No AI learning list", "この作品は「AI学習禁止」に登録されています"),
+    "registry.someone_elses": ("this work was posted by another artist", "この作品は他の作家が投稿したものです"),
     "remake.protected": ("That image is marked “No AI learning” by its artist, so it can't be remade.",
                          "その画像は作家により「AI学習禁止」に指定されているため、リメイクできません。"),
     "remake.others_art": ("That image is another artist's work, so only they can remake it.",
@@ -216,14 +265,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+class Text:
+    """A message put into words only where its reader's language is known: a parameter of another message (the
+    reason inside a refusal, a line of a list) is translated along with it. str() gives the English."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, **params):
+        self.key, self.params = key, params
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Text) and (self.key, self.params) == (other.key, other.params)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, {self.params!r})"
+
+    def __str__(self) -> str:
+        return t(self.key, "en", **self.params)
+
+
 class _Params(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
-def _render(value) -> str:
+def _render(value, locale: str | None) -> str:
+    if isinstance(value, Text):
+        return t(value.key, locale, **value.params)
     if isinstance(value, (list, tuple)):
-        return "\n".join(f"• {item}" for item in value) if value else "—"
+        return "\n".join(f"• {_render(item, locale)}" for item in value) if value else "—"
     return str(value)
 
 
@@ -238,7 +310,7 @@ def t(key: str, locale: str | None = "en", **params) -> str:
         entry = MESSAGES["error.refused"]
         params = {"key": key}
     text = entry[LANGUAGES.index(language(locale))]
-    return text.format_map(_Params({k: _render(v) for k, v in params.items()}))
+    return text.format_map(_Params({k: _render(v, locale) for k, v in params.items()}))
 
 
-__all__ = ["LANGUAGES", "MESSAGES", "language", "t"]
+__all__ = ["LANGUAGES", "MESSAGES", "Text", "language", "t"]
