@@ -151,6 +151,8 @@ class TraceFound:
 async def trace(core: Core, data: bytes) -> TraceFound:
     import asyncio
 
+    from bot.core.ownership import image_reason
+    from bot.i18n import Text
     from engine.trace import TraceError, trace_image
     from verification.imaging import ImageRejected, load_image
 
@@ -158,12 +160,12 @@ async def trace(core: Core, data: bytes) -> TraceFound:
         image = await asyncio.to_thread(load_image, data, max_pixels=core.settings.max_image_pixels,
                                         max_bytes=core.settings.max_upload_bytes)
     except ImageRejected as exc:
-        raise Refusal("image.rejected", reason=exc.reason) from None
+        raise Refusal("image.rejected", reason=image_reason(exc)) from None
     del image  # validated; trace the original bytes so metadata is read too
     try:
         result = await asyncio.to_thread(trace_image, data, max_pixels=core.settings.max_image_pixels)
-    except TraceError as exc:
-        raise Refusal("image.rejected", reason=str(exc)) from None
+    except TraceError:  # rare once load_image passed; its English detail is not worth showing untranslated
+        raise Refusal("image.rejected", reason=Text("image.untraceable")) from None
     if result.trace_id is None:
         return TraceFound(None, None, None, None)
 

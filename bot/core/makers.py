@@ -77,9 +77,9 @@ async def create_maker(core: Core, actor: Actor, name: str, uploads: list[Upload
     accepted = [c for c in checks if c.ok]
     rejected = [c for c in checks if not c.ok]
     if any(c.someone_elses for c in checks):
-        raise Refusal("maker.others_art", details=[c.reason for c in rejected if c.someone_elses])
+        raise Refusal("maker.others_art", details=[c.line for c in rejected if c.someone_elses])
     if not accepted:
-        raise Refusal("maker.nothing_accepted", details=[f"{c.filename}: {c.reason}" for c in rejected])
+        raise Refusal("maker.nothing_accepted", details=[c.line for c in rejected])
 
     def create(s: Session) -> tuple[Maker, int | None]:
         guild = s.get(GuildSettings, actor.guild_id) if actor.guild_id else None

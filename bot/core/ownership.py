@@ -9,9 +9,10 @@ from sqlmodel import select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
+from bot.i18n import Text
 from data.models import Artwork
 from verification.hashing import Fingerprint, fingerprint
-from verification.imaging import ImageRejected, load_image
+from verification.imaging import ImageRejected, load_image, too_large
 from verification.matching import Portfolio, PortfolioEntry, match
 from verification.registry import check_upload
 from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
@@ -21,10 +22,20 @@ from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
 class ImageCheck:
     filename: str
     ok: bool
-    reason: str
+    reason: str  # in English: kept with the maker's images, for moderators and logs
     blob: str = ""
     artwork_id: int | None = None
     someone_elses: bool = False  # matched another artist's claimed or protected work: an incident
+    message: Text | None = None  # the same reason for the uploader, who reads it in their own language
+
+    @property
+    def line(self) -> Text:
+        """"file: why", one line of a list shown to the uploader."""
+        return Text("upload.line", filename=self.filename, reason=self.message or self.reason)
+
+
+def image_reason(exc: ImageRejected) -> Text:
+    return Text(exc.key, **exc.params)
 
 
 def _decode(core: Core, data: bytes, *, candidate: bool) -> Fingerprint:
@@ -37,7 +48,7 @@ async def fingerprint_bytes(core: Core, data: bytes, *, candidate: bool = False)
     try:
         fp = await asyncio.to_thread(_decode, core, data, candidate=candidate)
     except ImageRejected as exc:
-        raise Refusal("image.rejected", reason=exc.reason) from None
+        raise Refusal("image.rejected", reason=image_reason(exc)) from None
     fp_blob = core.app.blobs.put(await asyncio.to_thread(fingerprint_to_bytes, fp))
     return core.app.blobs.put(data), fp, fp_blob
 
@@ -67,24 +78,31 @@ async def check_uploads(core: Core, actor: Actor, uploads, *, from_posts: bool =
     checks: list[ImageCheck] = []
     for upload in uploads:
         if len(upload.data) > core.settings.max_upload_bytes:
-            checks.append(ImageCheck(upload.filename, False, "the file is larger than the upload limit"))
+            big = too_large(len(upload.data), core.settings.max_upload_bytes)
+            checks.append(ImageCheck(upload.filename, False, big.reason, message=image_reason(big)))
             continue
         try:
             blob, fp, _ = await fingerprint_bytes(core, upload.data, candidate=True)
         except Refusal as exc:
-            checks.append(ImageCheck(upload.filename, False, exc.params.get("reason", exc.key)))
+            why = exc.params.get("reason", Text(exc.key))
+            checks.append(ImageCheck(upload.filename, False, str(why), message=why))
             continue
         decision = await _registry_check(core, actor, fp, upload.filename, "maker upload")
         if not decision.allowed:
-            checks.append(ImageCheck(upload.filename, False, decision.reason,
-                                     someone_elses=decision.incident != "none"))
+            checks.append(ImageCheck(upload.filename, False, decision.reason, someone_elses=decision.incident != "none",
+                                     message=Text(decision.key)))
             continue
         verdict = await asyncio.to_thread(match, fp, portfolio) if len(portfolio) else None
-        if verdict is None or verdict.verdict != "match":
-            reason = verdict.reason if verdict else "no posted images are indexed for your account yet"
-            checks.append(ImageCheck(upload.filename, False, reason))
+        if verdict is None:
+            checks.append(ImageCheck(upload.filename, False, "no posted images are indexed for your account yet",
+                                     message=Text("match.no_index")))
             continue
-        checks.append(ImageCheck(upload.filename, True, verdict.reason, blob=blob, artwork_id=int(verdict.matched)))
+        why = Text(verdict.key, **verdict.params)
+        if verdict.verdict != "match":
+            checks.append(ImageCheck(upload.filename, False, verdict.reason, message=why))
+            continue
+        checks.append(ImageCheck(upload.filename, True, verdict.reason, blob=blob, artwork_id=int(verdict.matched),
+                                 message=why))
     return checks
 
 
@@ -93,7 +111,7 @@ async def _from_posts(core: Core, actor: Actor, limit: int = 10) -> list[ImageCh
         select(Artwork).where(Artwork.owner_id == actor.user_id, Artwork.no_ai.is_(False), Artwork.blob != "")
         .order_by(Artwork.posted_at.desc(), Artwork.id.desc()).limit(limit))))
     return [ImageCheck(row.source_url or f"artwork {row.id}", True, f"posted in {row.source_url}", blob=row.blob,
-                       artwork_id=row.id) for row in rows]
+                       artwork_id=row.id, message=Text("match.posted", post=row.source_url)) for row in rows]
 
 
 async def check_remake_source(core: Core, actor: Actor, data: bytes) -> None:

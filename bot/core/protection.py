@@ -10,6 +10,7 @@ from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
 from bot.core.ownership import fingerprint_bytes
 from bot.core.makers import require_verified_artist
+from bot.i18n import Text
 from data.models import Artwork
 from verification.registry import ArtworkItem, add_no_ai
 
@@ -17,7 +18,7 @@ from verification.registry import ArtworkItem, add_no_ai
 @dataclass
 class Protected:
     works: int = 0
-    refused: list[str] = field(default_factory=list)  # filename: reason
+    refused: list[Text] = field(default_factory=list)  # "filename: reason" lines, in the reader's language
 
 
 async def _require_verified(core: Core, actor: Actor) -> None:
@@ -47,11 +48,13 @@ async def protect_files(core: Core, actor: Actor, uploads) -> Protected:
         try:
             blob, fp, fp_blob = await fingerprint_bytes(core, upload.data)
         except Refusal as exc:
-            result.refused.append(f"{upload.filename}: {exc.params.get('reason', exc.key)}")
+            why = exc.params.get("reason", Text(exc.key))
+            result.refused.append(Text("upload.line", filename=upload.filename, reason=why))
             continue
         item = ArtworkItem(fingerprint=fp, blob=blob, fingerprint_blob=fp_blob)
         added = await asyncio.to_thread(add_no_ai, core.app.db, actor.user_id, [item], registry=core.registry)
         if added.refused:
-            result.refused.append(f"{upload.filename}: this work was posted by another artist")
+            result.refused.append(Text("upload.line", filename=upload.filename,
+                                       reason=Text("registry.someone_elses")))
         result.works += len(added.added) + len(added.marked)
     return result

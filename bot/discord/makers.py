@@ -53,7 +53,7 @@ class Makers(commands.GroupCog, group_name="maker", group_description="Your styl
                            position=max(created.queue_position, 1))
             if created.rejected:
                 text += "\n" + say(interaction, "maker.rejected_images",
-                                   details=[f"{c.filename}: {c.reason}" for c in created.rejected])
+                                   details=[c.line for c in created.rejected])
             await answer(interaction, text[:2000])
 
     @app_commands.command(name="settings", description="Change who may use your maker and how")

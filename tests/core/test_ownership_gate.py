@@ -124,11 +124,13 @@ async def test_no_ai_list_blocks_training_and_remakes(world, ctx):
     assert (await protect_my_posts(core, kuro)).works == len(posts["kuro"])
     protected = await protect_files(core, aoi, [Upload("sketch.png", jpeg(draw_illustration(4242, (256, 256)))),
                                                 Upload("kuros.png", jpeg(posts["kuro"][2]))])
-    assert protected.works == 1 and protected.refused == ["kuros.png: this work was posted by another artist"]
+    assert protected.works == 1 and [str(r) for r in protected.refused] == ["kuros.png: this work was posted by "
+                                                                            "another artist"]
     with pytest.raises(Refusal) as refused:  # kuro's own protected work can't be trained on either
         await create_maker(core, kuro, "kuro", [Upload("k.jpg", jpeg(posts["kuro"][0]))])
     assert refused.value.key == "maker.nothing_accepted"
-    assert refused.value.params["details"] == ["k.jpg: you listed this work as No AI learning, so it cannot be used"]
+    assert [str(d) for d in refused.value.params["details"]] == ["k.jpg: you listed this work as No AI learning, so "
+                                                                 "it cannot be used"]
     # a fan's remake of a protected work is refused
     with ctx.db.session() as s:
         s.add(Maker(owner_id=ids["aoi"], name="aoi-ready", status=MakerStatus.ready.value, lora_blob="x"))

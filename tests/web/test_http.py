@@ -338,6 +338,18 @@ async def test_trace_finds_the_generation(gallery):
     assert refusal_words("image.rejected", reason="") in html.unescape(await response.text())
 
 
+async def test_a_refused_file_is_explained_in_the_readers_language(gallery):
+    client, _, _ = gallery
+    form = FormData()
+    form.add_field("csrf", await _token(client))
+    form.add_field("image", b"\x89PNG\r\n\x1a\n not really", filename="fake.png", content_type="image/png")
+    response = await client.post("/trace", data=form, headers={"Accept-Language": "ja,en;q=0.5"})
+    body = html.unescape(await response.text())
+    assert response.status == 400
+    assert "そのファイルは使えません: 読み込める画像ファイルではありません" in body
+    assert "not an image" not in body
+
+
 async def test_gallery_queries_on_postgresql(pg_url, tmp_path):
     """The same views on PostgreSQL: JSON-as-text search, boolean filters, the paging."""
     from bot.core import gallery
