@@ -7,6 +7,7 @@ the retry resumes training from its last checkpoint."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import shutil
@@ -28,8 +29,9 @@ log = logging.getLogger("mimic.worker")
 ACTIVE_MAKER = {MakerStatus.training.value, MakerStatus.ready.value, MakerStatus.pending_review.value}
 
 
-class _Cancelled(Exception):
-    pass
+class TrainingTimedOut(Exception):
+    def __init__(self, seconds: float):
+        super().__init__(f"training took longer than JOB_TIMEOUT_S ({seconds:g} s); its last checkpoint is kept")
 
 
 @asynccontextmanager
@@ -119,7 +121,13 @@ async def train_maker(ctx: dict, job_id: int) -> str:
     try:
         async with lease(ctx):
             try:
-                result = await asyncio.shield(training)
+                result = await asyncio.wait_for(asyncio.shield(training), app.settings.job_timeout_s)
+            except TimeoutError:
+                # ours, not arq's (which gets a grace period on top): stop at a checkpoint and say why
+                pause.set()
+                with contextlib.suppress(TrainingPaused):
+                    await training
+                raise TrainingTimedOut(app.settings.job_timeout_s) from None
             except asyncio.CancelledError as stopping:
                 # the worker is shutting down (or arq gave up on the job): a thread cannot be cancelled, so ask
                 # the loop to checkpoint and return, and hold the lease until it has, so no other worker
@@ -141,6 +149,11 @@ async def train_maker(ctx: dict, job_id: int) -> str:
         shutil.rmtree(work_dir, ignore_errors=True)
         await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
         return "cancelled"
+    except TrainingTimedOut as exc:
+        log.warning("training job %s: %s", job_id, exc)
+        _finish_training(app, job_id, maker_id, JobStatus.failed, error=str(exc))
+        await app.events.publish("training.failed", id=job_id, maker_id=maker_id)
+        return "failed"
     except Exception as exc:
         log.exception("training job %s failed", job_id)
         _finish_training(app, job_id, maker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"[:500])

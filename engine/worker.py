@@ -13,6 +13,8 @@ from engine.queue import GENERATE_TASK, TRAIN_TASK, queue_name
 
 log = logging.getLogger("mimic.worker")
 
+TRAINING_STOP_GRACE_S = 600
+
 
 class _LazyPipelines:
     """Builds the PipelineCache on first use, so a worker starts fast and imports torch only when needed."""
@@ -52,14 +54,15 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
     return Worker(
         # every stop of a worker (a deploy, a SIGTERM) costs a training job one try and resumes it from its
         # checkpoint, so a long training may need many
-        functions=[func(train_maker, name=TRAIN_TASK, timeout=timeout, max_tries=20),
+        # arq's own timeout comes after ours plus time to reach a step boundary and checkpoint
+        functions=[func(train_maker, name=TRAIN_TASK, timeout=timeout + TRAINING_STOP_GRACE_S, max_tries=20),
                    func(generate, name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3)],
         queue_name=queue_name(settings.redis_prefix),
         redis_settings=RedisSettings.from_dsn(app.redis_url),
         on_startup=startup,
         on_shutdown=shutdown,
         max_jobs=settings.worker_concurrency,
-        job_timeout=timeout,
+        job_timeout=timeout + TRAINING_STOP_GRACE_S,
         allow_abort_jobs=True,
         burst=burst,
         poll_delay=0.2,
