@@ -8,7 +8,8 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint, delete, event, insert
+from sqlalchemy.orm import Session as OrmSession, attributes
 from sqlmodel import Field, SQLModel
 
 
@@ -142,7 +143,7 @@ class Maker(SQLModel, table=True):
     base_model: str = ""
     trigger: str = ""
     lora_blob: str = ""
-    sample_blob: str = ""
+    sample_blob: str = Field(default="", index=True)  # indexed: the gallery finds a bare image link's maker
     guild_id: Optional[int] = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     revoked_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
@@ -154,7 +155,7 @@ class MakerImage(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     maker_id: int = Field(foreign_key="maker.id", index=True)
     artwork_id: Optional[int] = Field(default=None, foreign_key="artwork.id")
-    blob: str
+    blob: str = Field(index=True)  # indexed: the gallery finds a bare image link's maker
     verdict_reason: str = ""
 
 
@@ -196,6 +197,35 @@ class Generation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     finished_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
     undeletable_until: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class GenerationImage(SQLModel, table=True):
+    """Which generation an image blob belongs to: the gallery finds a bare `/img/<digest>` link's generation by
+    this index instead of searching every generation's JSON list. Derived from `Generation.image_blobs` and kept
+    in step with it on every flush (see `_index_generation_images`); it says where an image is, never whether it
+    may be shown: the generation and its maker are still checked."""
+
+    blob: str = Field(primary_key=True)
+    generation_id: int = Field(foreign_key="generation.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _index_generation_images(session: OrmSession, _flush_context) -> None:
+    """Rewrite the GenerationImage rows of every generation whose `image_blobs` was set in this flush: a finished
+    job, a takedown or a withdrawal (which empty the list), test data. One place, so no writer can forget it."""
+    changed = [gen for gen in (*session.new, *session.dirty) if isinstance(gen, Generation) and gen.id is not None
+               and (gen in session.new or attributes.get_history(gen, "image_blobs",
+                                                                 attributes.PASSIVE_NO_INITIALIZE).has_changes())]
+    if not changed:
+        return
+    table, conn = GenerationImage.__table__, session.connection()
+    existing = [gen.id for gen in changed if gen not in session.new]
+    if existing:
+        conn.execute(delete(table).where(table.c.generation_id.in_(existing)))
+    rows = [{"blob": blob, "generation_id": gen.id}
+            for gen in changed for blob in dict.fromkeys(gen.image_blobs or ())]
+    if rows:
+        conn.execute(insert(table), rows)
 
 
 class Report(SQLModel, table=True):

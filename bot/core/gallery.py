@@ -14,12 +14,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import String, cast, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.app import Core
-from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerImage, MakerStatus,
-                         SocialAccount, User, Visibility)
+from data.models import (Generation, GenerationImage, GenerationKind, GuildSettings, JobStatus, Maker, MakerImage,
+                         MakerStatus, SocialAccount, User, Visibility)
 
 GONE = (MakerStatus.revoked.value, MakerStatus.taken_down.value)
 # makers the public may see: trained or training, and the tombstones of withdrawn ones
@@ -299,8 +299,8 @@ async def is_public_blob(core: Core, digest: str, *, generation_id: int | None =
     """Whether the gallery may serve this blob: shown on some page that is not a tombstone.
 
     Pages name where an image belongs (`generation_id` or `maker_id`), and then only that place is checked:
-    a primary-key look-up. Without a hint every place is searched, which for generations means reading their
-    JSON lists of blobs (a scan: fine for links shared by hand, not for every thumbnail of a page).
+    a primary-key look-up. Without a hint (a bare link shared by hand) every place is looked up by index:
+    makers by sample and training image, generations through GenerationImage.
     LoRA files, checkpoints, remake inputs and anything withdrawn are never served."""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         return False
@@ -329,10 +329,15 @@ async def is_public_blob(core: Core, digest: str, *, generation_id: int | None =
                              .where(MakerImage.blob == digest, *live)).all()
         if any(maker_shows(s, m) for m in candidates):
             return True
-        # image_blobs is a JSON list; its text form holds the quoted digest (plain hex: nothing to escape)
-        hit = s.exec(select(Generation.id).join(Maker, Maker.id == Generation.maker_id).where(
-            cast(Generation.image_blobs, String).like(f'%"{digest}"%'), Generation.taken_down.is_(False),
-            Generation.status == JobStatus.done.value, *live)).first()
+        # the index says which generations hold the digest; their rows, read by primary key, still decide. Two
+        # statements on purpose: joined, a planner short of statistics (SQLite always, PostgreSQL after a bulk
+        # load) may walk every finished generation by status or maker and probe the index for each
+        holders = s.exec(select(GenerationImage.generation_id).where(GenerationImage.blob == digest)).all()
+        if not holders:
+            return False
+        hit = s.exec(select(Generation.id).join(Maker, Maker.id == Generation.maker_id)
+                     .where(Generation.id.in_(holders), Generation.taken_down.is_(False),
+                            Generation.status == JobStatus.done.value, *live)).first()
         return hit is not None
     if generation_id is not None:
         return await core.db(by_generation)
