@@ -144,25 +144,25 @@ async def train_maker(ctx: dict, job_id: int) -> str:
                         log.info("training job %s paused at step %s; it will resume there", job_id, paused.step)
                     raise stopping from None
     except TrainingCancelled:
-        _finish_training(app, job_id, maker_id, JobStatus.cancelled, error="revoked by the artist")
+        finish_training(app, job_id, maker_id, JobStatus.cancelled, error="revoked by the artist")
         _drop_checkpoint(app, job_id)
         shutil.rmtree(work_dir, ignore_errors=True)
         await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
         return "cancelled"
     except TrainingTimedOut as exc:
         log.warning("training job %s: %s", job_id, exc)
-        _finish_training(app, job_id, maker_id, JobStatus.failed, error=str(exc))
+        finish_training(app, job_id, maker_id, JobStatus.failed, error=str(exc))
         await app.events.publish("training.failed", id=job_id, maker_id=maker_id)
         return "failed"
     except Exception as exc:
         log.exception("training job %s failed", job_id)
-        _finish_training(app, job_id, maker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"[:500])
+        finish_training(app, job_id, maker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"[:500])
         await app.events.publish("training.failed", id=job_id, maker_id=maker_id)
         return "failed"
 
     lora_blob = app.blobs.put_file(result.lora_path)
     sample_blob = app.blobs.put_file(result.sample_grid_path) if result.sample_grid_path else ""
-    finished = _finish_training(app, job_id, maker_id, JobStatus.done, lora_blob=lora_blob, sample_blob=sample_blob,
+    finished = finish_training(app, job_id, maker_id, JobStatus.done, lora_blob=lora_blob, sample_blob=sample_blob,
                                 loss=result.final_loss)
     _drop_checkpoint(app, job_id)
     if not finished:
@@ -180,7 +180,7 @@ def _select_images(maker_id: int):
     return select(MakerImage).where(MakerImage.maker_id == maker_id).order_by(MakerImage.id)
 
 
-def _finish_training(app: AppContext, job_id: int, maker_id: int, status: JobStatus, *, error: str = "",
+def finish_training(app: AppContext, job_id: int, maker_id: int, status: JobStatus, *, error: str = "",
                      lora_blob: str = "", sample_blob: str = "", loss: float | None = None) -> bool:
     """Record the outcome; returns False when the maker was revoked meanwhile (the result is dropped)."""
     with app.db.session() as s:

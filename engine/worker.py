@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from arq import Worker, func
+from arq import Worker, cron, func
 from arq.connections import RedisSettings
 
 from data.context import AppContext
 from data.settings import Settings
 from engine.jobs import generate, train_maker
 from engine.queue import GENERATE_TASK, TRAIN_TASK, queue_name
+from engine.recovery import recover_jobs
 
 log = logging.getLogger("mimic.worker")
 
@@ -46,17 +47,22 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
         ctx["pipelines"] = _LazyPipelines(settings)
         log.info("worker ready on queue %s", queue_name(settings.redis_prefix))
 
+    async def recover(ctx: dict) -> None:
+        await recover_jobs(ctx["app"], ctx["redis"])
+
     async def shutdown(ctx: dict) -> None:
         if owns_app:
             await app.aclose()
 
     timeout = settings.job_timeout_s
     return Worker(
-        # every stop of a worker (a deploy, a SIGTERM) costs a training job one try and resumes it from its
-        # checkpoint, so a long training may need many
-        # arq's own timeout comes after ours plus time to reach a step boundary and checkpoint
+        # a training gets many tries (each worker stop costs one, and it resumes from its checkpoint), and arq's
+        # timeout only after ours plus the time to reach a step boundary and checkpoint
         functions=[func(train_maker, name=TRAIN_TASK, timeout=timeout + TRAINING_STOP_GRACE_S, max_tries=20),
                    func(generate, name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3)],
+        # jobs the queue lost (a Redis restart, a crash between commit and enqueue) are found again
+        cron_jobs=[cron(recover, name=f"{settings.redis_prefix}:recover", minute=set(range(0, 60, 5)),
+                        run_at_startup=True, unique=True, timeout=120)],
         queue_name=queue_name(settings.redis_prefix),
         redis_settings=RedisSettings.from_dsn(app.redis_url),
         on_startup=startup,

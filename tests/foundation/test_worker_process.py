@@ -47,12 +47,12 @@ async def _wait_for(predicate, timeout: float, what: str) -> None:
         await asyncio.sleep(0.1)
 
 
-def _seed_job(db: Database, blobs) -> int:
+def _seed_job(db: Database, blobs, name: str = "aoi") -> int:
     with db.session() as s:
-        user = User(display_name="aoi")
+        user = User(display_name=name)
         s.add(user)
         s.flush()
-        maker = Maker(owner_id=user.id, name="aoi", status=MakerStatus.training.value, trigger="mimic_aoi")
+        maker = Maker(owner_id=user.id, name=name, status=MakerStatus.training.value, trigger=f"mimic_{name}")
         s.add(maker)
         s.flush()
         for seed in range(3):
