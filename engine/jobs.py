@@ -163,7 +163,7 @@ async def train_maker(ctx: dict, job_id: int) -> str:
     lora_blob = app.blobs.put_file(result.lora_path)
     sample_blob = app.blobs.put_file(result.sample_grid_path) if result.sample_grid_path else ""
     finished = finish_training(app, job_id, maker_id, JobStatus.done, lora_blob=lora_blob, sample_blob=sample_blob,
-                                loss=result.final_loss)
+                               loss=result.final_loss)
     _drop_checkpoint(app, job_id)
     if not finished:
         app.blobs.delete(lora_blob)  # revoked while we were finishing: keep nothing
@@ -181,7 +181,7 @@ def _select_images(maker_id: int):
 
 
 def finish_training(app: AppContext, job_id: int, maker_id: int, status: JobStatus, *, error: str = "",
-                     lora_blob: str = "", sample_blob: str = "", loss: float | None = None) -> bool:
+                    lora_blob: str = "", sample_blob: str = "", loss: float | None = None) -> bool:
     """Record the outcome; returns False when the maker was revoked meanwhile (the result is dropped)."""
     with app.db.session() as s:
         job, maker = s.get(TrainingJob, job_id), s.get(Maker, maker_id)
