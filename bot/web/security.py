@@ -3,17 +3,27 @@
 CSRF is a signed double submit: each browser gets a random cookie, and forms carry HMAC(secret, cookie). A
 cross-site page can make a browser send the cookie but cannot read it, so it cannot compute the form field.
 
-Rate limits are token buckets in this process's memory, keyed by client address: right for one web process.
-Several web processes behind a balancer would share the buckets in Redis instead (one INCR with expiry per
-window), and the address would come from the proxy's X-Forwarded-For, which we do not trust by default."""
+Several `mimic web` processes may serve one install behind a balancer, so what they must agree on lives in the
+install's Redis: the rate limits are token buckets kept there (one Lua script: atomic, on Redis's clock), and the
+CSRF secret, when WEB_SECRET is not configured, is created once there (SET NX) and read by every process.
+Redis failing must not take the gallery down: limits then fall back to this process's own buckets, the CSRF
+secret stays the one last read, and the outage is logged once. The client address is the peer's: a balancer's
+X-Forwarded-For is not trusted (so behind one, every client shares the balancer's bucket)."""
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Awaitable, Callable, TypeVar
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger("mimic.web")
+T = TypeVar("T")
 
 CSRF_COOKIE = "mimic_csrf"
 CSRF_FIELD = "csrf"
@@ -74,6 +84,128 @@ class RateLimiter:
         return allowed
 
 
-def secret_bytes(configured: str | None) -> bytes:
-    """The configured WEB_SECRET, or a random one for this process (forms then expire on restart)."""
-    return configured.encode() if configured else secrets.token_bytes(32)
+class RedisGuard:
+    """Calls to Redis that the gallery can do without: an outage is logged once (and its end once), and Redis is
+    not asked again for `retry_s`, so a dead server costs one timeout now and then, not one per request."""
+
+    def __init__(self, where: str, *, retry_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self.where, self.retry_s, self.clock = where, retry_s, clock
+        self.down = False
+        self._retry_at = 0.0
+
+    async def call(self, work: Callable[[], Awaitable[T]]) -> T | None:
+        """`work()`'s result, or None when Redis is unavailable."""
+        if self.down and self.clock() < self._retry_at:
+            return None
+        try:
+            result = await work()
+        except (RedisError, OSError) as exc:
+            if not self.down:
+                log.warning("Redis unavailable at %s (%s): rate limits are this process's own and the CSRF secret "
+                            "stays as last read until it answers again", self.where, type(exc).__name__)
+            self.down, self._retry_at = True, self.clock() + self.retry_s
+            return None
+        if self.down:
+            log.info("Redis at %s answers again: rate limits are shared again", self.where)
+            self.down = False
+        return result
+
+
+# KEYS[1]: the bucket (a hash of tokens and when they were counted); ARGV: capacity, tokens a second, longest TTL
+# in ms. Redis's own clock, so processes on machines whose clocks differ agree. (Redis 5+: TIME before a write.)
+TOKEN_BUCKET = """
+local capacity, rate, max_ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]), tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens, at = capacity, now
+end
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+if tokens >= 1 then
+  tokens, allowed = tokens - 1, 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+local ttl = max_ttl
+if rate > 0 then  -- once full again it is as good as missing: let it go then
+  ttl = math.min(max_ttl, math.ceil((capacity - tokens) / rate * 1000) + 1000)
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return allowed
+"""
+
+
+class SharedRateLimiter:
+    """Token buckets in Redis, one per `name` and client address, shared by every process of the install.
+    Without Redis it falls back to a bucket in this process (`fallback`): still a limit, only per process."""
+
+    def __init__(self, redis, prefix: str, name: str, limit: Limit, *, guard: RedisGuard,
+                 max_ttl_s: float = 3600, fallback: RateLimiter | None = None):
+        self.limit, self.guard = limit, guard
+        self.key_prefix = f"{prefix}:{name}:"
+        self.max_ttl_ms = int(max_ttl_s * 1000)
+        self.fallback = fallback or RateLimiter(limit)
+        self._script = redis.register_script(TOKEN_BUCKET)
+
+    async def allow(self, client: str) -> bool:
+        allowed = await self.guard.call(lambda: self._script(
+            keys=[self.key_prefix + client[:100]], args=[self.limit.capacity, self.limit.per_second, self.max_ttl_ms]))
+        if allowed is None:
+            return self.fallback.allow(client)
+        return bool(allowed)
+
+
+class SharedCsrf:
+    """The CSRF signer of every process of an install. A configured WEB_SECRET always wins; otherwise the first
+    process to ask creates a random secret in Redis (SET NX under the install's prefix, no expiry) and all read
+    it. Until Redis answers, a random secret of this process's own serves (single-process behaviour).
+
+    A token that does not verify makes it re-read the secret (at most every `recheck_s`): a process that started
+    while Redis was away, or before Redis lost its data, catches up with the others instead of refusing their
+    forms until restarted. The secret is never logged."""
+
+    def __init__(self, configured: str | None, redis=None, key: str = "", *, guard: RedisGuard | None = None,
+                 recheck_s: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        self.shared = not configured and redis is not None
+        self._csrf = Csrf(configured.encode() if configured else secrets.token_bytes(32))
+        self._secret: bytes | None = None
+        self._redis, self._key, self._guard = redis, key, guard or RedisGuard(key)
+        self.recheck_s, self.clock = recheck_s, clock
+        self._read_at = float("-inf")
+
+    def __repr__(self) -> str:
+        return f"SharedCsrf(shared={self.shared})"
+
+    async def load(self) -> bool:
+        """Read (or create) the shared secret; True when it changed this process's signer."""
+        if not self.shared:
+            return False
+        self._read_at = self.clock()
+
+        async def read() -> bytes | None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(self._key, secrets.token_hex(32), nx=True)
+                pipe.get(self._key)
+                _, value = await pipe.execute()
+            return value
+        value = await self._guard.call(read)
+        if not value or value == self._secret:
+            return False
+        self._secret, self._csrf = value, Csrf(value)
+        return True
+
+    @staticmethod
+    def new_cookie() -> str:
+        return Csrf.new_cookie()
+
+    def token_for(self, cookie: str) -> str:
+        return self._csrf.token_for(cookie)
+
+    async def valid(self, cookie: str | None, token: str | None) -> bool:
+        if self._csrf.valid(cookie, token):
+            return True
+        if not self.shared or not cookie or not token or self.clock() - self._read_at < self.recheck_s:
+            return False
+        return await self.load() and self._csrf.valid(cookie, token)

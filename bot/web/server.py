@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.core.app import Core
 from data.settings import ConfigError
 from bot.web.images import ThumbnailCache
-from bot.web.security import SAFE_HEADERS, Csrf, Limit, RateLimiter, secret_bytes
+from bot.web.security import SAFE_HEADERS, Limit, RedisGuard, SharedCsrf, SharedRateLimiter
 
 log = logging.getLogger("mimic.web")
 HERE = Path(__file__).parent
@@ -24,7 +25,7 @@ FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small fields around an
 
 @dataclass
 class WebLimits:
-    """Per client address: a burst, then a steady rate."""
+    """Per client address, over all the install's web processes: a burst, then a steady rate."""
 
     report: Limit = field(default_factory=lambda: Limit(capacity=5, per_second=1 / 60))
     trace: Limit = field(default_factory=lambda: Limit(capacity=10, per_second=1 / 6))
@@ -34,9 +35,9 @@ class WebLimits:
 class Gallery:
     core: Core
     templates: jinja2.Environment
-    csrf: Csrf
-    report_limiter: RateLimiter
-    trace_limiter: RateLimiter
+    csrf: SharedCsrf
+    report_limiter: SharedRateLimiter
+    trace_limiter: SharedRateLimiter
     thumbs: ThumbnailCache
     secure_cookies: bool
 
@@ -60,13 +61,27 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     settings = core.settings
     limits = limits or WebLimits()
     secret = settings.web_secret.get_secret_value() if settings.web_secret else None
-    gallery = Gallery(core=core, templates=_templates(), csrf=Csrf(secret_bytes(secret)),
-                      report_limiter=RateLimiter(limits.report), trace_limiter=RateLimiter(limits.trace),
+    # what the install's web processes share; short timeouts: a form waits at most this long on a sick Redis
+    redis = aioredis.Redis.from_url(core.app.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    guard = RedisGuard(core.app.redis_url.split("@")[-1])  # no password in a log line
+    prefix = f"{settings.redis_prefix}:web"
+    gallery = Gallery(core=core, templates=_templates(),
+                      csrf=SharedCsrf(secret, redis, f"{prefix}:csrf-secret", guard=guard),
+                      report_limiter=SharedRateLimiter(redis, f"{prefix}:rate", "report", limits.report, guard=guard),
+                      trace_limiter=SharedRateLimiter(redis, f"{prefix}:rate", "trace", limits.trace, guard=guard),
                       thumbs=ThumbnailCache(), secure_cookies=settings.public_url.startswith("https://"))
     app = web.Application(client_max_size=settings.max_upload_bytes + FORM_OVERHEAD,
                           middlewares=[views.error_pages])
     app[GALLERY] = gallery
     app.on_response_prepare.append(_safe_headers)
+
+    async def shared_secret(_app: web.Application) -> None:  # before the first page: every form signed alike
+        await gallery.csrf.load()
+
+    async def close_redis(_app: web.Application) -> None:
+        await redis.aclose()
+    app.on_startup.append(shared_secret)
+    app.on_cleanup.append(close_redis)
     views.add_routes(app.router)
     app.router.add_static("/static", HERE / "static", show_index=False, follow_symlinks=False)
     return app

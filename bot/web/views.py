@@ -189,8 +189,8 @@ async def _too_many(request: web.Request, cap: int) -> web.Response:
     return error_page(request, 429, "error.generic.title", i18n.text(locale, "error.rate"), {"Retry-After": "60"})
 
 
-def _csrf_ok(request: web.Request, token: str | None) -> bool:
-    return _gallery(request).csrf.valid(request.cookies.get(CSRF_COOKIE), token)
+async def _csrf_ok(request: web.Request, token: str | None) -> bool:
+    return await _gallery(request).csrf.valid(request.cookies.get(CSRF_COOKIE), token)
 
 
 def _csrf_refused(request: web.Request) -> web.Response:
@@ -207,7 +207,7 @@ async def trace_submit(request: web.Request) -> web.Response:
     g = _gallery(request)
     limit = g.settings.max_upload_bytes
     drain_cap = 4 * limit + 64 * 1024
-    if not g.trace_limiter.allow(_client(request)):
+    if not await g.trace_limiter.allow(_client(request)):
         return await _too_many(request, drain_cap)
     locale = request_locale(request)
 
@@ -218,7 +218,7 @@ async def trace_submit(request: web.Request) -> web.Response:
         form = await read_form(request, max_file_bytes=limit, drain_cap=drain_cap)
     except UploadTooLarge:
         return again(413, too_big)
-    if not _csrf_ok(request, form.fields.get(CSRF_FIELD)):
+    if not await _csrf_ok(request, form.fields.get(CSRF_FIELD)):
         return _csrf_refused(request)
     if form.too_big:
         return again(413, too_big)
@@ -248,7 +248,7 @@ async def report_submit(request: web.Request) -> web.Response:
     from bot.core.moderation import file_report
 
     g = _gallery(request)
-    if not g.report_limiter.allow(_client(request)):
+    if not await g.report_limiter.allow(_client(request)):
         return await _too_many(request, REPORT_MAX_BODY)
     if request.content_length is None or request.content_length > REPORT_MAX_BODY:
         await _drain(request, 4 * REPORT_MAX_BODY)
@@ -256,7 +256,7 @@ async def report_submit(request: web.Request) -> web.Response:
         return error_page(request, 413, "error.generic.title",
                           i18n.text(locale, "error.too_big", limit=i18n.format_bytes(REPORT_MAX_BODY, locale)))
     form = await request.post()
-    if not _csrf_ok(request, form.get(CSRF_FIELD)):
+    if not await _csrf_ok(request, form.get(CSRF_FIELD)):
         return _csrf_refused(request)
     locale = request_locale(request)
     kind = str(form.get("target_kind", ""))
