@@ -2,24 +2,11 @@
 the reason included; an English user reads the same sentence the command line prints."""
 from __future__ import annotations
 
-import re
 import struct
 import zlib
 
+from tests.core.test_image_reasons import JAPANESE, _chunk, english_words
 from tests.fakes.discord_server import Upload
-
-JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-NAMES = {"PNG", "JPEG", "GIF", "WebP", "BMP", "TIFF", "SVG"}  # proper names, the same in Japanese
-
-
-def english_words(text: str, *, besides: tuple[str, ...] = ()) -> list[str]:
-    for token in besides:
-        text = text.replace(token, "")
-    return [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in NAMES]
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
 def bomb_png(width: int = 15_200, height: int = 15_200) -> bytes:

@@ -13,7 +13,7 @@ from data.models import Maker, TrainingJob, utcnow
 from engine.queue import JobQueue, training_job_id
 from engine.recovery import recover_jobs
 from engine.worker import build_worker
-from tests.foundation.test_worker_process import _seed_job
+from tests.foundation.test_worker_process import _seed_job, recorded_events
 
 
 def _age(app: AppContext, job_id: int, minutes: int = 5) -> None:
@@ -66,19 +66,11 @@ async def test_a_row_arq_gave_up_on_is_marked_failed_and_announced(settings):
     redis = await create_pool(RedisSettings.from_dsn(app.redis_url))
     arq_id = training_job_id(settings.redis_prefix, job_id)
     await redis.set(result_key_prefix + arq_id, b"arq's record of its last failed try", ex=60)
-    events: list[dict] = []
-
-    async def listen():
-        async for event in app.events.listen():
-            events.append(event)
-
-    listener = asyncio.create_task(listen())
-    await asyncio.sleep(0.2)
     try:
-        report = await recover_jobs(app, redis)
-        await asyncio.sleep(0.3)
+        async with recorded_events(app) as events:
+            report = await recover_jobs(app, redis)
+            await asyncio.sleep(0.3)
     finally:
-        listener.cancel()
         await redis.aclose()
     assert report.failed == [arq_id] and not report.requeued
     with app.db.session() as s:

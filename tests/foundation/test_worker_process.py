@@ -4,6 +4,7 @@ training at once, and a worker on another machine resumes it from the checkpoint
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import shutil
@@ -39,6 +40,23 @@ def _start_worker(env: dict, cwd: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
+@contextlib.asynccontextmanager
+async def recorded_events(app: AppContext):
+    """Every event published while the block runs, in order."""
+    events: list[dict] = []
+
+    async def listen():
+        async for event in app.events.listen():
+            events.append(event)
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0.2)  # subscribed before anything is published
+    try:
+        yield events
+    finally:
+        listener.cancel()
+
+
 async def _wait_for(predicate, timeout: float, what: str) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
@@ -63,42 +81,45 @@ def _seed_job(db: Database, blobs, name: str = "aoi") -> int:
         return job.id
 
 
+@contextlib.contextmanager
+def worker_processes(env: dict, cwd: Path):
+    """`start()` runs another `mimic worker`; whatever is still running at the end is killed."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        started.append(_start_worker(env, cwd))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(20)
+
+
 async def test_killed_worker_is_replaced_and_the_job_finishes_once(settings, tiny_model_dir, tmp_path):
     db = Database(settings.database_url)
     db.upgrade()
     app = AppContext.create(settings)
     job_id = _seed_job(app.db, app.blobs)
-    env = _env(settings, tiny_model_dir, steps=60)
-    events: list[dict] = []
-
-    async def listen():
-        async for event in app.events.listen():
-            events.append(event)
-
-    listener = asyncio.create_task(listen())
-    await asyncio.sleep(0.2)
     queue = JobQueue(settings.redis_url, settings.redis_prefix)
-    first = _start_worker(env, tmp_path)
-    second = None
-    try:
-        assert await queue.enqueue_training(job_id) == 1
-        assert await queue.enqueue_training(job_id) in (0, 1)  # idempotent: same row, same job
-        checkpoints = settings.var_dir.resolve() / "training" / f"job-{job_id}" / "checkpoints"
-        await _wait_for(lambda: checkpoints.exists() and any(checkpoints.iterdir()), 120, "a checkpoint")
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(10)
-        with app.db.session() as s:
-            assert s.get(TrainingJob, job_id).status == "running"  # the dead worker left it mid-way
+    async with recorded_events(app) as events:
+        with worker_processes(_env(settings, tiny_model_dir, steps=60), tmp_path) as start_worker:
+            first = start_worker()
+            assert await queue.enqueue_training(job_id) == 1
+            assert await queue.enqueue_training(job_id) in (0, 1)  # idempotent: same row, same job
+            checkpoints = settings.var_dir.resolve() / "training" / f"job-{job_id}" / "checkpoints"
+            await _wait_for(lambda: checkpoints.exists() and any(checkpoints.iterdir()), 120, "a checkpoint")
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(10)
+            with app.db.session() as s:
+                assert s.get(TrainingJob, job_id).status == "running"  # the dead worker left it mid-way
 
-        second = _start_worker(env, tmp_path)
-        await _wait_for(lambda: any(e["type"] == "training.done" for e in events), 240, "training.done")
-    finally:
-        for proc in (first, second):
-            if proc and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(20)
-        listener.cancel()
-        await queue.aclose()
+            start_worker()
+            await _wait_for(lambda: any(e["type"] == "training.done" for e in events), 240, "training.done")
+    await queue.aclose()
 
     with app.db.session() as s:
         jobs = s.exec(select(TrainingJob)).all()
@@ -119,43 +140,29 @@ async def test_sigterm_pauses_training_and_another_machine_resumes_it(settings, 
     db.upgrade()
     app = AppContext.create(settings)
     job_id = _seed_job(app.db, app.blobs)
-    env = _env(settings, tiny_model_dir, steps=400)
-    events: list[dict] = []
-
-    async def listen():
-        async for event in app.events.listen():
-            events.append(event)
+    queue = JobQueue(settings.redis_url, settings.redis_prefix)
 
     def job() -> TrainingJob:
         with app.db.session() as s:
             return s.get(TrainingJob, job_id)
 
-    listener = asyncio.create_task(listen())
-    await asyncio.sleep(0.2)
-    queue = JobQueue(settings.redis_url, settings.redis_prefix)
-    first = _start_worker(env, tmp_path)
-    second = None
-    try:
-        await queue.enqueue_training(job_id)
-        await _wait_for(lambda: job().checkpoint_blob, 120, "a checkpoint in the blob store")
-        first.send_signal(signal.SIGTERM)
-        first.wait(30)
-        paused = job()
-        # paused, not trained to the end in a thread nobody waits for (the row would say running, step 400)
-        assert paused.status == "queued" and paused.step < 400
-        paused_at = archived_step(app.blobs.get(paused.checkpoint_blob))
-        assert paused_at >= paused.step  # the pause checkpointed the step it stopped at, not an older one
+    async with recorded_events(app) as events:
+        with worker_processes(_env(settings, tiny_model_dir, steps=400), tmp_path) as start_worker:
+            first = start_worker()
+            await queue.enqueue_training(job_id)
+            await _wait_for(lambda: job().checkpoint_blob, 120, "a checkpoint in the blob store")
+            first.send_signal(signal.SIGTERM)
+            first.wait(30)
+            paused = job()
+            # paused, not trained to the end in a thread nobody waits for (the row would say running, step 400)
+            assert paused.status == "queued" and paused.step < 400
+            paused_at = archived_step(app.blobs.get(paused.checkpoint_blob))
+            assert paused_at >= paused.step  # the pause checkpointed the step it stopped at, not an older one
 
-        shutil.rmtree(settings.var_dir.resolve() / "training")  # the next worker runs on another machine
-        second = _start_worker(env, tmp_path)
-        await _wait_for(lambda: any(e["type"] == "training.done" for e in events), 300, "training.done")
-    finally:
-        for proc in (first, second):
-            if proc and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(20)
-        listener.cancel()
-        await queue.aclose()
+            shutil.rmtree(settings.var_dir.resolve() / "training")  # the next worker runs on another machine
+            start_worker()
+            await _wait_for(lambda: any(e["type"] == "training.done" for e in events), 300, "training.done")
+    await queue.aclose()
 
     second_attempt = events[[e.get("attempt") for e in events].index(2):]
     first_progress = next(e for e in second_attempt if e["type"] == "training.progress")
