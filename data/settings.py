@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     web_secret: SecretStr | None = None
+    web_trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For names the client
     public_url: str = "http://127.0.0.1:8080"
 
     log_level: str = "INFO"

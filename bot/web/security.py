@@ -7,12 +7,16 @@ Several `mimic web` processes may serve one install behind a balancer, so what t
 install's Redis: the rate limits are token buckets kept there (one Lua script: atomic, on Redis's clock), and the
 CSRF secret, when WEB_SECRET is not configured, is created once there (SET NX) and read by every process.
 Redis failing must not take the gallery down: limits then fall back to this process's own buckets, the CSRF
-secret stays the one last read, and the outage is logged once. The client address is the peer's: a balancer's
-X-Forwarded-For is not trusted (so behind one, every client shares the balancer's bucket)."""
+secret stays the one last read, and the outage is logged once.
+
+Limits are per client address: the peer's, unless the peer is a proxy the operator trusts (WEB_TRUSTED_PROXIES),
+whose X-Forwarded-For is then read from the right, past trusted hops, to the first address a trusted proxy saw.
+Entries further left are whatever the client wrote, so they never count."""
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 import time
@@ -209,3 +213,41 @@ class SharedCsrf:
         if not self.shared or not cookie or not token or self.clock() - self._read_at < self.recheck_s:
             return False
         return await self.load() and self._csrf.valid(cookie, token)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(text: str) -> tuple[Network, ...]:
+    """WEB_TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.7" (a ValueError names the entry that is neither)."""
+    networks = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"not an address or network: {entry!r}") from None
+    return tuple(networks)
+
+
+def _ip(text: str):
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return ip.ipv4_mapped or ip if ip.version == 6 else ip  # ::ffff:10.0.0.1 from a dual-stack socket is 10.0.0.1
+
+
+def client_address(peer: str | None, forwarded_for: list[str], trusted: tuple[Network, ...]) -> str:
+    """Who to count a request against: the peer, or behind trusted proxies the address the nearest of them saw."""
+    current = peer or "unknown"
+    if not trusted:
+        return current
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    while True:
+        ip = _ip(current)
+        if ip is None or not any(ip in network for network in trusted) or not hops:
+            return current
+        nearer = hops.pop()
+        if _ip(nearer) is None:  # a proxy wrote "unknown" or worse: count the proxy we trust
+            return current
+        current = nearer

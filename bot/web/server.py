@@ -16,7 +16,8 @@ from aiohttp import web
 from bot.core.app import Core
 from data.settings import ConfigError
 from bot.web.images import ThumbnailCache
-from bot.web.security import SAFE_HEADERS, Limit, RedisGuard, SharedCsrf, SharedRateLimiter
+from bot.web.security import (SAFE_HEADERS, Limit, Network, RedisGuard, SharedCsrf, SharedRateLimiter,
+                               trusted_networks)
 
 log = logging.getLogger("mimic.web")
 HERE = Path(__file__).parent
@@ -40,6 +41,7 @@ class Gallery:
     trace_limiter: SharedRateLimiter
     thumbs: ThumbnailCache
     secure_cookies: bool
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def settings(self):
@@ -61,6 +63,10 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     settings = core.settings
     limits = limits or WebLimits()
     secret = settings.web_secret.get_secret_value() if settings.web_secret else None
+    try:
+        proxies = trusted_networks(settings.web_trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"WEB_TRUSTED_PROXIES: {exc}") from None
     # what the install's web processes share; short timeouts: a form waits at most this long on a sick Redis
     redis = aioredis.Redis.from_url(core.app.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
     guard = RedisGuard(core.app.redis_url.split("@")[-1])  # no password in a log line
@@ -69,7 +75,8 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
                       csrf=SharedCsrf(secret, redis, f"{prefix}:csrf-secret", guard=guard),
                       report_limiter=SharedRateLimiter(redis, f"{prefix}:rate", "report", limits.report, guard=guard),
                       trace_limiter=SharedRateLimiter(redis, f"{prefix}:rate", "trace", limits.trace, guard=guard),
-                      thumbs=ThumbnailCache(), secure_cookies=settings.public_url.startswith("https://"))
+                      thumbs=ThumbnailCache(), secure_cookies=settings.public_url.startswith("https://"),
+                      trusted_proxies=proxies)
     app = web.Application(client_max_size=settings.max_upload_bytes + FORM_OVERHEAD,
                           middlewares=[views.error_pages])
     app[GALLERY] = gallery

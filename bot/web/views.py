@@ -13,7 +13,7 @@ from bot.core import gallery as views_of
 from bot.core.errors import Refusal
 from bot.web import i18n
 from bot.web.images import as_png, content_type, make_thumbnail
-from bot.web.security import CSRF_COOKIE, CSRF_FIELD
+from bot.web.security import CSRF_COOKIE, CSRF_FIELD, client_address
 from bot.web.server import GALLERY, Gallery
 from bot.web.uploads import CHUNK, UploadTooLarge, read_form
 from data.blobs import BlobNotFound
@@ -173,7 +173,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def _client(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
+                          _gallery(request).trusted_proxies)
 
 
 async def _drain(request: web.Request, cap: int) -> None:

@@ -89,6 +89,42 @@ async def test_two_processes_share_limits_and_accept_each_others_forms(install):
         assert response.status == 400  # past the limit and the token: no file chosen
 
 
+
+async def test_behind_a_trusted_balancer_each_client_has_its_own_bucket(install):
+    """Every request comes from the balancer's address; its X-Forwarded-For names the client, when trusted."""
+    settings, seeded = install
+    gen = seeded.gens["old"]
+
+    async def post(client, cookie, token, forwarded_for):
+        response = await client.post("/report", allow_redirects=False, data={
+            "csrf": token, "target_kind": "generation", "target_id": str(gen), "reason": "r"},
+            headers={"Cookie": f"{CSRF_COOKIE}={cookie}", "X-Forwarded-For": forwarded_for})
+        return response.status
+    trusting = settings.model_copy(update={"web_trusted_proxies": "127.0.0.0/8"})
+    async with web_process(trusting) as balanced:
+        cookie, token = await form(balanced, "/trace")
+        assert [await post(balanced, cookie, token, "198.51.100.1") for _ in range(4)] == [303, 303, 303, 429]
+        assert await post(balanced, cookie, token, "198.51.100.2") == 303  # another client
+        # what a client writes itself stays left of what the balancer appends: it cannot pick a fresh bucket
+        assert await post(balanced, cookie, token, "203.0.113.77, 198.51.100.1") == 429
+    async with web_process(settings) as direct:  # trusting nobody, the header is anyone's to write: ignored
+        cookie, token = await form(direct, "/trace")
+        assert [await post(direct, cookie, token, f"198.51.100.{n}") for n in range(10, 13)] == [303] * 3
+        assert await post(direct, cookie, token, "198.51.100.99") == 429
+
+
+async def test_a_malformed_trusted_proxy_list_is_a_configuration_error(install):
+    from data.settings import ConfigError
+
+    settings, _ = install
+    app = gallery_context(settings.model_copy(update={"web_trusted_proxies": "10.0.0.0/8, the balancer"}))
+    try:
+        core = Core(app=app, queue=JobQueue(app.redis_url, settings.redis_prefix), providers={})
+        with pytest.raises(ConfigError, match="WEB_TRUSTED_PROXIES: not an address or network: 'the balancer'"):
+            build_web_app(core)
+    finally:
+        await app.aclose()
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,9 +1,11 @@
 """The gallery's small pure parts: token buckets, CSRF tokens, language choice, safe redirects, caches."""
 from __future__ import annotations
 
+import pytest
+
 from bot.web.i18n import STRINGS, negotiate, pick_locale
 from bot.web.images import ThumbnailCache, content_type
-from bot.web.security import Csrf, Limit, RateLimiter
+from bot.web.security import Csrf, Limit, RateLimiter, client_address, trusted_networks
 from bot.web.views import _safe_return
 
 
@@ -45,6 +47,23 @@ def test_csrf_tokens_are_bound_to_the_cookie_and_the_secret():
     assert not csrf.valid(cookie, None) and not csrf.valid(None, token) and not csrf.valid(cookie, token[:-1] + "0")
     assert not Csrf(b"secret two").valid(cookie, token)
 
+
+
+def test_client_address_behind_trusted_proxies_only():
+    trusted = trusted_networks("10.0.0.0/8, 192.168.1.7")
+    assert client_address("203.0.113.5", ["198.51.100.1"], trusted) == "203.0.113.5"  # not a proxy: its own
+    assert client_address("10.0.0.2", ["198.51.100.1"], trusted) == "198.51.100.1"
+    # read from the right: what the client itself wrote further left never counts
+    assert client_address("10.0.0.2", ["6.6.6.6, 198.51.100.1, 10.0.0.9"], trusted) == "198.51.100.1"
+    assert client_address("10.0.0.2", ["6.6.6.6", "198.51.100.1, 192.168.1.7"], trusted) == "198.51.100.1"
+    assert client_address("10.0.0.2", ["unknown"], trusted) == "10.0.0.2"  # nonsense: the proxy we trust
+    assert client_address("10.0.0.2", [], trusted) == "10.0.0.2"
+    assert client_address("::ffff:10.0.0.2", ["198.51.100.1"], trusted) == "198.51.100.1"
+    assert client_address("10.0.0.2", ["198.51.100.1"], ()) == "10.0.0.2"  # trusting nobody: the header is ignored
+    assert client_address(None, [], ()) == "unknown"
+    assert trusted_networks(" ") == ()
+    with pytest.raises(ValueError, match="'10.0.0.0/33'"):
+        trusted_networks("10.0.0.1, 10.0.0.0/33")
 
 def test_language_choice():
     assert negotiate("ja-JP,ja;q=0.9,en-US;q=0.8") == "ja"
