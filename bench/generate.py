@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--model-dir", type=Path)
     args = parser.parse_args()
+    if args.steps < 2:
+        parser.error("--steps must be at least 2: speed is timed between step callbacks")
     logging.basicConfig(level=logging.WARNING)
 
     import torch
