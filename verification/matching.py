@@ -102,17 +102,35 @@ class Portfolio:
     def __init__(self, entries: Sequence[PortfolioEntry]):
         self.entries = list(entries)
         n = len(self.entries)
-        self.phashes = np.array([e.fingerprint.phash_variants[0] for e in self.entries], dtype=np.uint64).reshape(n)
-        self.pdqs = np.frombuffer(b"".join(e.fingerprint.pdq for e in self.entries), dtype=np.uint8).reshape(n, 32)
-        self.pdq_quality = np.array([e.fingerprint.pdq_quality for e in self.entries], dtype=np.int32).reshape(n)
         counts = [len(e.fingerprint.features) for e in self.entries]
-        self.descriptor_owner = np.repeat(np.arange(n), counts)
-        self.descriptors = (np.concatenate([e.fingerprint.features.descriptors for e in self.entries])
-                            if sum(counts) else np.zeros((0, 32), np.uint8))
+        self._set_arrays(
+            np.array([e.fingerprint.phash_variants[0] for e in self.entries], dtype=np.uint64).reshape(n),
+            np.frombuffer(b"".join(e.fingerprint.pdq for e in self.entries), dtype=np.uint8).reshape(n, 32),
+            np.array([e.fingerprint.pdq_quality for e in self.entries], dtype=np.int32).reshape(n),
+            (np.concatenate([e.fingerprint.features.descriptors for e in self.entries])
+             if sum(counts) else np.zeros((0, 32), np.uint8)), counts)
+
+    @classmethod
+    def shortlist_only(cls, phashes: np.ndarray, pdqs: np.ndarray, pdq_quality: np.ndarray, descriptors: np.ndarray,
+                       counts: Sequence[int]) -> "Portfolio":
+        """The arrays of a portfolio without the fingerprints behind them: enough for `global_evidence` and
+        `descriptor_votes` / `shortlist_by_votes` over a large collection kept in memory (upright pHashes as
+        uint64, (n, 32) uint8 PDQs, PDQ qualities, and each image's descriptors concatenated with their `counts`),
+        not for `match`, which verifies whole fingerprints: give it a Portfolio of the shortlisted entries."""
+        portfolio = cls.__new__(cls)
+        portfolio.entries = []
+        portfolio._set_arrays(phashes, pdqs, pdq_quality, descriptors, counts)
+        return portfolio
+
+    def _set_arrays(self, phashes: np.ndarray, pdqs: np.ndarray, pdq_quality: np.ndarray, descriptors: np.ndarray,
+                    counts: Sequence[int]) -> None:
+        self.phashes, self.pdqs, self.pdq_quality = phashes, pdqs, pdq_quality
+        self.descriptor_owner = np.repeat(np.arange(len(phashes), dtype=np.int32), counts)
+        self.descriptors = descriptors
         self._lsh = None
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.phashes)
 
     def prepare(self) -> "Portfolio":
         """Build the descriptor index now rather than on the first crop check."""
@@ -142,7 +160,7 @@ class DescriptorLSH:
             keys = self._keys(self.descriptors, t)
             order = np.argsort(keys, kind="stable")
             offsets = np.concatenate(([0], np.cumsum(np.bincount(keys, minlength=1 << 16)))).astype(np.int64)
-            self.tables.append((order.astype(np.int64), offsets))
+            self.tables.append((order.astype(np.int32 if len(order) < 2**31 else np.int64), offsets))
 
     @staticmethod
     def _keys(desc: np.ndarray, table: int) -> np.ndarray:
@@ -226,12 +244,19 @@ class GeometricEvidence:
                 and self.correlation >= needed and self.overlap >= MIN_OVERLAP)
 
 
+def descriptor_votes(features: Features, portfolio: Portfolio) -> np.ndarray:
+    """Per portfolio image, how many of the candidate's descriptors have their nearest neighbour in it."""
+    if not len(features) or not len(portfolio.descriptors):
+        return np.zeros(len(portfolio), dtype=np.int64)
+    nearest, dist = portfolio.nearest_descriptors(features.descriptors[:VOTING_DESCRIPTORS])
+    owners = portfolio.descriptor_owner[nearest[(dist <= VOTE_MAX_DISTANCE) & (nearest >= 0)]]
+    return np.bincount(owners, minlength=len(portfolio))
+
+
 def shortlist_by_votes(features: Features, portfolio: Portfolio, limit: int = SHORTLIST) -> list[int]:
     if not len(features) or not len(portfolio.descriptors):
         return []
-    nearest, dist = portfolio.nearest_descriptors(features.descriptors[:VOTING_DESCRIPTORS])
-    owners = portfolio.descriptor_owner[nearest[(dist <= VOTE_MAX_DISTANCE) & (nearest >= 0)]]
-    votes = np.bincount(owners, minlength=len(portfolio))
+    votes = descriptor_votes(features, portfolio)
     top = np.argsort(-votes, kind="stable")[:limit]
     floor = max(MIN_VOTES, votes[top[0]] // 3) if len(top) else MIN_VOTES
     return [int(i) for i in top if votes[i] >= floor]
