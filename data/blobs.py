@@ -26,6 +26,13 @@ class BlobStore:
         except OSError as exc:
             raise ConfigError(f"STORAGE_DIR {self.root} is not writable ({exc.strerror})") from None
 
+    @classmethod
+    def reader(cls, root: Path) -> "BlobStore":
+        """A store only read from (a command-line look-up): no folder is created and no write access is needed."""
+        store = cls.__new__(cls)
+        store.root = Path(root)
+        return store
+
     def _path(self, digest: str) -> Path:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise BlobNotFound(digest)

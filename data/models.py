@@ -8,7 +8,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint, delete, event, insert
+from sqlalchemy import JSON, BigInteger, Column, DateTime, LargeBinary, UniqueConstraint, delete, event, insert
 from sqlalchemy.orm import Session as OrmSession, attributes
 from sqlmodel import Field, SQLModel
 
@@ -227,6 +227,24 @@ def _index_generation_images(session: OrmSession, _flush_context) -> None:
     if rows:
         conn.execute(insert(table), rows)
 
+
+class GenerationFingerprint(SQLModel, table=True):
+    """The content fingerprint of one generated image, so that a copy whose invisible mark and metadata are gone (a
+    crop that cut the credit off, a heavy edit) is still traced to its generation (see engine/content_trace.py).
+    Written by the worker when it makes the image and kept when the image is taken down or deleted, so moderators
+    can trace copies of what they removed. `id` only grows: the in-process index catches up by it."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    generation_id: int = Field(foreign_key="generation.id", index=True, ondelete="CASCADE")
+    image_blob: str  # the published image (deleted from the blob store on a takedown; this row stays)
+    fingerprint_blob: str  # the whole fingerprint (verification.storage) in the blob store: what a match verifies
+    # the part the in-memory index holds, here so that it loads with one query: the upright pHash (signed 64-bit)
+    # and PDQ (hex) and the strongest ORB descriptors (32 bytes each, strongest first)
+    phash: int = Field(default=0, sa_type=BigInteger)
+    pdq: str = ""
+    pdq_quality: int = 0
+    descriptors: bytes = Field(default=b"", sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 class Report(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     lock_hours: int = 48
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    # generated images whose content fingerprints are held in memory for tracing copies without a mark (the
+    # newest; older ones are traced by their mark and metadata only): about 10 KB each, see bench/trace.py
+    trace_index_max_images: int = 100_000
 
     # web
     web_host: str = "127.0.0.1"
