@@ -324,6 +324,7 @@ async def generate(ctx: dict, generation_id: int) -> str:
         if gen.status == JobStatus.cancelled.value:  # revoked meanwhile
             for b in blobs:
                 app.blobs.delete(b)
+            _forget_fingerprints(app, generation_id)
             return "cancelled"
         now = utcnow()
         gen.status, gen.image_blobs, gen.finished_at = JobStatus.done.value, blobs, now
@@ -347,7 +348,8 @@ def _credit_name(session, artist: User | None) -> str:
 
 
 def _render(app: AppContext, pipelines, generation_id: int, request: dict, maker: dict) -> list[str]:
-    """Generate, watermark and store; runs in a worker thread. Returns the blob names, one per image."""
+    """Generate, watermark, store and fingerprint (for tracing by content); runs in a worker thread. Returns the
+    blob names, one per image."""
     from engine.generate import GenerateRequest, generate_images
     from engine.provenance import finalize_image
 
@@ -362,11 +364,42 @@ def _render(app: AppContext, pipelines, generation_id: int, request: dict, maker
         init_image=init_image, fast_lora=Path(app.settings.fast_lora) if app.settings.fast_lora else None)
     images = generate_images(pipelines, req, max_steps=app.settings.max_steps_per_image,
                              max_guidance=app.settings.max_guidance)
-    blobs = []
+    blobs, prints = [], []
     for generated in images:
         data = finalize_image(generated.image, trace_id=request["trace_id"], artist=maker["artist"],
                               maker=maker["name"], prompt=request["prompt"], generator="mimic",
                               cert_path=app.settings.c2pa_cert, key_path=app.settings.c2pa_key,
                               var_dir=app.settings.var_dir)
         blobs.append(app.blobs.put(data))
+        prints.append(_content_fingerprint(app, generation_id, generated.image, blobs[-1]))
+    _record_fingerprints(app, generation_id, [p for p in prints if p is not None])
     return blobs
+
+
+# A copy whose mark and metadata are gone (a crop, a heavy edit) is traced by its content (engine.content_trace).
+# Failing to fingerprint costs only that fallback: the image is still made, marked and delivered.
+def _content_fingerprint(app: AppContext, generation_id: int, image: Image.Image, blob: str):
+    from engine.content_trace import fingerprint_generated, store_fingerprint
+
+    try:
+        return store_fingerprint(app.blobs, blob, fingerprint_generated(image))
+    except Exception:
+        log.warning("generation %s: could not fingerprint image %s; only its mark and metadata can trace it",
+                    generation_id, blob[:12], exc_info=True)
+        return None
+
+
+def _record_fingerprints(app: AppContext, generation_id: int, prints: list) -> None:
+    from engine.content_trace import record_fingerprints
+
+    try:
+        record_fingerprints(app.db, app.blobs, generation_id, prints)
+    except Exception:
+        log.warning("generation %s: could not record its fingerprints; only the mark and metadata can trace its "
+                    "images", generation_id, exc_info=True)
+
+
+def _forget_fingerprints(app: AppContext, generation_id: int) -> None:
+    from engine.content_trace import forget_fingerprints
+
+    forget_fingerprints(app.db, app.blobs, generation_id)

@@ -1,0 +1,289 @@
+"""Trace by content: which generated image is this a copy of, when the copy itself carries no trace id.
+
+The invisible mark survives re-encoding, resizing and blur but not a crop (its block grid and bit order shift), and
+re-encoding strips XMP and C2PA, so cutting the credit off a generated picture used to make it untraceable. The
+worker therefore fingerprints every image it makes (`fingerprint_generated`, `store_fingerprint`,
+`record_fingerprints`: pHash, PDQ and ORB features from verification.hashing, kept in the blob store and the
+`generationfingerprint` table), and a trace that finds no id looks the copy up among the generated images, taken-down
+ones included, with the ownership gate's own calibrated matcher (verification.matching):
+
+1. Shortlist, in memory. `ContentIndex` holds per image its upright pHash and PDQ and its INDEX_FEATURES strongest
+   ORB descriptors, in segments of SEGMENT_IMAGES images; each segment is a shortlist-only `Portfolio` with its own
+   descriptor LSH, so its buckets stay small whatever the total, and only the newest segment is rebuilt as rows
+   arrive. The images nearest by pHash and those the copy's descriptors (as is and mirrored) vote for most make a
+   shortlist of at most VERIFY images.
+2. Decide. The shortlisted images' whole fingerprints are read from the blob store and `match` decides, exactly as
+   it does for the ownership gate: hashes, then a RANSAC similarity transform and the pixel check.
+
+The fingerprint is taken of the picture under the credit (the canvas the credit and the mark are drawn on): the
+credit's letters would otherwise own most of the strongest features, and a copy with the credit cut off is the one
+this exists for. The index keeps the newest `trace_index_max_images` (Settings) images; older ones are traced by
+their mark and metadata only. Figures (memory per image, look-up time, hits and false hits): bench/trace.py.
+
+Everything here blocks on CPU or the database: call it through asyncio.to_thread.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import delete
+from sqlmodel import select
+
+from data.db import Database
+from data.models import Generation, GenerationFingerprint
+from engine.trace import TraceResult, trace_image
+from verification.hashing import Fingerprint, fingerprint
+from verification.matching import (MIN_VOTES, PHASH_MATCH, Portfolio, PortfolioEntry, Verdict, descriptor_votes,
+                                   global_evidence, match)
+from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
+
+log = logging.getLogger("mimic.trace")
+
+# ORB descriptors per image held in memory for shortlisting (strongest first). bench/trace.py: with 128, every
+# crop, resize and re-encode of the benchmark ranks its original first among 10,000 images; 64 loses small crops.
+INDEX_FEATURES = 128
+SEGMENT_IMAGES = 4096  # images per in-memory segment (one LSH each); ~0.5M descriptors, ~8 per LSH bucket
+VERIFY = 8  # shortlisted images whose whole fingerprints `match` compares
+HASH_CANDIDATES = 2  # of those, the nearest by pHash (copies that were not cropped: resized, recoloured, bordered)
+LOAD_BATCH = 5_000
+SOURCE = "content"  # TraceResult.source of an id found this way
+
+
+class BlobReader(Protocol):
+    def get(self, digest: str) -> bytes: ...
+
+
+# --- the worker side: fingerprint and keep ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredFingerprint:
+    image_blob: str  # the published image
+    fingerprint_blob: str  # its fingerprint, serialised, in the blob store
+    fingerprint: Fingerprint
+
+
+def fingerprint_generated(img: Image.Image) -> Fingerprint:
+    """The fingerprint of a generated picture, taken under its credit: `img` is the pipeline's output, which
+    engine.watermark.watermark_image upscales to this same canvas before it draws the credit and embeds the mark."""
+    from engine.watermark import prepare_canvas
+
+    return fingerprint(prepare_canvas(img))
+
+
+def store_fingerprint(blobs, image_blob: str, fp: Fingerprint) -> StoredFingerprint:
+    return StoredFingerprint(image_blob, blobs.put(fingerprint_to_bytes(fp)), fp)
+
+
+def record_fingerprints(db: Database, blobs, generation_id: int, stored: Sequence[StoredFingerprint]) -> None:
+    """Make `stored` the generation's fingerprints (a retried job records its images again)."""
+    with db.session() as s:
+        previous = set(s.exec(select(GenerationFingerprint.fingerprint_blob)
+                              .where(GenerationFingerprint.generation_id == generation_id)).all())
+        s.exec(delete(GenerationFingerprint).where(GenerationFingerprint.generation_id == generation_id))
+        for item in stored:
+            fp = item.fingerprint
+            s.add(GenerationFingerprint(
+                generation_id=generation_id, image_blob=item.image_blob, fingerprint_blob=item.fingerprint_blob,
+                phash=fp.phash, pdq=fp.pdq_hex, pdq_quality=fp.pdq_quality,
+                descriptors=np.ascontiguousarray(fp.features.descriptors[:INDEX_FEATURES]).tobytes()))
+        s.commit()
+    for blob in previous - {item.fingerprint_blob for item in stored}:
+        blobs.delete(blob)
+
+
+def forget_fingerprints(db: Database, blobs, generation_id: int) -> None:
+    """A generation cancelled before its images were published: keep nothing of them."""
+    with db.session() as s:
+        gone = s.exec(select(GenerationFingerprint.fingerprint_blob)
+                      .where(GenerationFingerprint.generation_id == generation_id)).all()
+        s.exec(delete(GenerationFingerprint).where(GenerationFingerprint.generation_id == generation_id))
+        s.commit()
+    for blob in gone:
+        blobs.delete(blob)
+
+
+# --- the look-up --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ContentMatch:
+    generation_id: int
+    trace_id: int
+    image_blob: str
+    verdict: Verdict  # the matcher's decision, with its reason (stage "hash" or "geometry")
+
+
+@dataclass(frozen=True, eq=False)
+class _Segment:
+    ids: np.ndarray  # generationfingerprint row ids, in the portfolio's order
+    portfolio: Portfolio
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class _Rows:
+    """The newest segment's rows while it fills; turned into a _Segment when looked up."""
+
+    def __init__(self):
+        self.ids: list[int] = []
+        self.phashes: list[int] = []
+        self.pdqs: list[bytes] = []
+        self.qualities: list[int] = []
+        self.descriptors: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, row_id: int, phash: int, pdq: str, quality: int, descriptors: bytes) -> None:
+        pdq_bytes = bytes.fromhex(pdq) if len(pdq) == 64 else bytes(32)
+        self.ids.append(row_id)
+        self.phashes.append(phash)
+        self.pdqs.append(pdq_bytes)
+        self.qualities.append(quality if len(pdq) == 64 else 0)  # no PDQ: its quality says "unreliable"
+        self.descriptors.append(descriptors[:len(descriptors) - len(descriptors) % 32])
+
+    def segment(self) -> _Segment:
+        n = len(self.ids)
+        counts = [len(d) // 32 for d in self.descriptors]
+        portfolio = Portfolio.shortlist_only(
+            np.array(self.phashes, dtype=np.int64).view(np.uint64),
+            np.frombuffer(b"".join(self.pdqs), dtype=np.uint8).reshape(n, 32),
+            np.array(self.qualities, dtype=np.int32),
+            np.frombuffer(b"".join(self.descriptors), dtype=np.uint8).reshape(-1, 32), counts)
+        return _Segment(np.array(self.ids, dtype=np.int64), portfolio.prepare())
+
+
+class ContentIndex:
+    """The newest `max_images` generated images' hashes and strongest descriptors, kept in step with the
+    `generationfingerprint` table incrementally (rows only grow, like verification.registry.Registry). One per
+    process: the Core holds one; the command line builds one per trace. Thread-safe."""
+
+    def __init__(self, db: Database, blobs: BlobReader, *, max_images: int = 100_000):
+        self.db, self.blobs, self.max_images = db, blobs, max(1, int(max_images))
+        self._lock = threading.Lock()
+        self._closed: list[_Segment] = []
+        self._rows = _Rows()
+        self._open: _Segment | None = None  # built from _rows on the next look-up
+        self._last_id: int | None = None  # None: not loaded yet
+
+    def __len__(self) -> int:
+        return sum(len(seg) for seg in self._closed) + len(self._rows)
+
+    def refresh(self) -> None:
+        """Add the rows written since the last look-up (by any process); drop the oldest beyond the bound."""
+        with self._lock:
+            if self._last_id is None:
+                self._last_id = self._first_id() - 1
+            while True:
+                with self.db.session() as s:
+                    rows = s.exec(select(GenerationFingerprint.id, GenerationFingerprint.phash,
+                                         GenerationFingerprint.pdq, GenerationFingerprint.pdq_quality,
+                                         GenerationFingerprint.descriptors)
+                                  .where(GenerationFingerprint.id > self._last_id)
+                                  .order_by(GenerationFingerprint.id).limit(LOAD_BATCH)).all()
+                if not rows:
+                    break
+                for row in rows:
+                    self._rows.add(*row)
+                    if len(self._rows) >= SEGMENT_IMAGES:
+                        self._closed.append(self._rows.segment())
+                        self._rows = _Rows()
+                self._open = None
+                self._last_id = int(rows[-1][0])
+            while self._closed and len(self) - len(self._closed[0]) >= self.max_images:
+                self._closed.pop(0)  # whole segments: the bound holds to within SEGMENT_IMAGES
+
+    def _first_id(self) -> int:
+        """The oldest row the bound lets in."""
+        with self.db.session() as s:
+            row = s.exec(select(GenerationFingerprint.id).order_by(GenerationFingerprint.id.desc())
+                         .offset(self.max_images - 1).limit(1)).first()
+        return int(row) if row is not None else 1
+
+    def _segments(self) -> list[_Segment]:
+        with self._lock:
+            if self._open is None and len(self._rows):
+                self._open = self._rows.segment()
+            return [*self._closed, *([self._open] if len(self._rows) else [])]
+
+    def lookup(self, image: Image.Image) -> ContentMatch | None:
+        """The generated image `image` (RGB, from verification.imaging.load_image) is a copy of, if any."""
+        self.refresh()
+        if not len(self):
+            return None  # nothing generated yet: spare the fingerprint
+        return self.lookup_fingerprint(fingerprint(image, candidate=True), refreshed=True)
+
+    def lookup_fingerprint(self, candidate: Fingerprint, *, refreshed: bool = False) -> ContentMatch | None:
+        if not refreshed:
+            self.refresh()
+        row_ids = self.shortlist(candidate)
+        if not row_ids:
+            return None
+        with self.db.session() as s:
+            rows = {row.id: row for row in s.exec(select(GenerationFingerprint)
+                                                  .where(GenerationFingerprint.id.in_(row_ids))).all()}
+        entries = []
+        for row_id in row_ids:
+            row = rows.get(row_id)
+            if row is None:  # forgotten meanwhile (a generation cancelled as it finished)
+                continue
+            try:
+                fp = fingerprint_from_bytes(self.blobs.get(row.fingerprint_blob))
+            except (KeyError, OSError, ValueError) as exc:
+                log.warning("the fingerprint of generated image %s cannot be read (%s)", row.image_blob[:12],
+                            type(exc).__name__)
+                continue
+            entries.append(PortfolioEntry(id=str(row.id), fingerprint=fp))
+        if not entries:
+            return None
+        verdict = match(candidate, Portfolio(entries))
+        if verdict.verdict != "match":
+            return None
+        row = rows[int(verdict.matched)]
+        with self.db.session() as s:
+            gen = s.get(Generation, row.generation_id)
+        if gen is None:
+            return None
+        return ContentMatch(gen.id, int(gen.trace_id), row.image_blob, verdict)
+
+    def shortlist(self, candidate: Fingerprint) -> list[int]:
+        """Row ids worth verifying: the nearest by pHash, then the most voted for, at most VERIFY."""
+        segments = self._segments()
+        if not segments:
+            return []
+        feature_sets = [candidate.features]
+        mirrored = candidate.mirrored_features()
+        if mirrored is not None and len(mirrored):
+            feature_sets.append(mirrored)
+        near, voted = [], []
+        for seg in segments:
+            for ev in global_evidence(candidate, seg.portfolio, limit=HASH_CANDIDATES):
+                if ev.phash_distance <= PHASH_MATCH:
+                    near.append((ev.phash_distance, int(seg.ids[ev.index])))
+            for features in feature_sets:
+                votes = descriptor_votes(features, seg.portfolio)
+                for i in np.argsort(-votes, kind="stable")[:VERIFY]:
+                    if votes[i] >= MIN_VOTES:
+                        voted.append((-int(votes[i]), int(seg.ids[i])))
+        chosen = [row_id for _, row_id in sorted(near)[:HASH_CANDIDATES]]
+        chosen += [row_id for _, row_id in sorted(voted)]
+        return list(dict.fromkeys(chosen))[:VERIFY]
+
+
+def trace_copy(data: bytes, image: Image.Image, index: ContentIndex | None, *,
+               max_pixels: int) -> TraceResult:
+    """What `mimic trace`, the web trace form and /trace read from an image: the invisible mark, C2PA or XMP
+    (engine.trace), and when none of them gives an id, the generated image it is a copy of (source "content").
+    `image` is `data` as verification.imaging.load_image decoded it. Raises engine.trace.TraceError."""
+    result = trace_image(data, max_pixels=max_pixels)
+    if result.trace_id is not None or index is None:
+        return result
+    found = index.lookup(image)
+    if found is None:
+        return result
+    log.info("traced by content to generation %s: %s", found.generation_id, found.verdict.reason)
+    return dataclasses.replace(result, trace_id=found.trace_id, source=SOURCE)
