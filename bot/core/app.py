@@ -34,6 +34,7 @@ class Core:
     providers: dict = field(default_factory=dict)  # platform -> verification provider
     clock: Callable[[], datetime] = utcnow
     _registry: object = None
+    _content_index: object = None
 
     @property
     def registry(self):
@@ -43,6 +44,16 @@ class Core:
 
             self._registry = Registry(self.app.db)
         return self._registry
+
+    @property
+    def content_index(self):
+        """Generated images by content, for tracing copies without a mark (loaded on the first such trace)."""
+        if self._content_index is None:
+            from engine.content_trace import ContentIndex
+
+            self._content_index = ContentIndex(self.app.db, self.app.blobs,
+                                               max_images=self.settings.trace_index_max_images)
+        return self._content_index
 
     @classmethod
     def create(cls, app: AppContext, *, providers: dict | None = None) -> "Core":

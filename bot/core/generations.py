@@ -146,14 +146,18 @@ class TraceFound:
     generation: Generation | None
     maker: Maker | None
     artist: User | None
+    source: str | None = None  # what gave the id: "watermark", "c2pa", "xmp" or "content" (see engine.content_trace)
 
 
 async def trace(core: Core, data: bytes) -> TraceFound:
+    """Whose generation is this copy? The invisible mark, then signed C2PA, then XMP, then the picture itself among
+    every generated image (taken-down ones too): the credit can be cropped off, the picture cannot."""
     import asyncio
 
     from bot.core.ownership import image_reason
     from bot.i18n import Text
-    from engine.trace import TraceError, trace_image
+    from engine.content_trace import trace_copy
+    from engine.trace import TraceError
     from verification.imaging import ImageRejected, load_image
 
     try:
@@ -161,9 +165,9 @@ async def trace(core: Core, data: bytes) -> TraceFound:
                                         max_bytes=core.settings.max_upload_bytes)
     except ImageRejected as exc:
         raise Refusal("image.rejected", reason=image_reason(exc)) from None
-    del image  # validated; trace the original bytes so metadata is read too
-    try:
-        result = await asyncio.to_thread(trace_image, data, max_pixels=core.settings.max_image_pixels)
+    try:  # the original bytes, so metadata is read too; the decoded image for a look-up by content
+        result = await asyncio.to_thread(trace_copy, data, image, core.content_index,
+                                         max_pixels=core.settings.max_image_pixels)
     except TraceError:  # rare once load_image passed; its English detail is not worth showing untranslated
         raise Refusal("image.rejected", reason=Text("image.untraceable")) from None
     if result.trace_id is None:
@@ -173,5 +177,5 @@ async def trace(core: Core, data: bytes) -> TraceFound:
         gen = s.exec(select(Generation).where(Generation.trace_id == result.trace_id)).first()
         maker = s.get(Maker, gen.maker_id) if gen else None
         artist = s.get(User, maker.owner_id) if maker else None
-        return TraceFound(result.trace_id, gen, maker, artist)
+        return TraceFound(result.trace_id, gen, maker, artist, result.source)
     return await core.db(lookup)
