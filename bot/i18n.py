@@ -240,7 +240,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "この画像は {artist} さんの **{maker}** で作られた結果 #{id} です（トレースID `{trace}`）。"),
     "trace.unknown_id": ("This image carries trace id `{trace}`, but no result here matches it.",
                          "この画像にはトレースID `{trace}` がありますが、一致する結果はここにありません。"),
-    "trace.none": ("No mimic trace found in this image.", "この画像から mimic のトレースは見つかりませんでした。"),
+    "trace.none": ("No mimic trace found in this image, and it matches no result made here.",
+                   "この画像から mimic のトレースは見つからず、ここで作られた結果とも一致しませんでした。"),
+    "trace.by_content": ("This copy had lost its invisible trace (cropped or edited): it was recognised by comparing "
+                         "the picture itself with the results made here.",
+                         "このコピーからは見えないトレースが失われていました（切り抜きや加工）。ここで作られた結果と絵そのもの"
+                         "を照合して見つけました。"),
     "gallery.empty": ("The gallery is empty for now.", "ギャラリーはまだ空です。"),
     "gallery.gone": ("(removed)", "（削除済み）"),
     "gallery.page": ("Gallery — {first}–{last}", "ギャラリー — {first}〜{last}"),

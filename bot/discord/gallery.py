@@ -135,6 +135,8 @@ class Gallery(commands.Cog):
                 credit = await core.db(lambda s: artist_credit(s, found.maker.owner_id)) if found.maker else "?"
                 text = say(interaction, "trace.found", id=found.generation.id, trace=f"{found.trace_id:010x}",
                            maker=found.maker.name if found.maker else "?", artist=credit)
+                if found.source == "content":
+                    text += "\n" + say(interaction, "trace.by_content")
                 if found.generation.message_id:
                     text += "\n" + jump_url(found.generation.guild_id, found.generation)
                 await answer(interaction, text)

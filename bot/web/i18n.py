@@ -58,13 +58,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "artists.makers": "Makers", "artists.no_makers": "No public makers.",
         "trace.title": "Trace an image",
         "trace.intro": "Upload a copy of an image to learn whether it was made here, and with which maker. "
-                       "The invisible watermark survives resizing and most re-compression.",
+                       "The invisible watermark survives resizing and most re-compression; a copy that was "
+                       "cropped or edited beyond that is recognised by the picture itself.",
         "trace.file": "Image file", "trace.file_help": "PNG, JPEG, WebP, GIF, BMP or TIFF, up to {limit}.",
         "trace.submit": "Trace",
         "trace.found": "This image was made here.", "trace.found_gone": "This image was made here; it has "
                                                                          "since been withdrawn.",
-        "trace.not_found": "No mimic watermark was found in this image. It was probably not made here, or it "
-                           "was altered too much to tell.",
+        "trace.not_found": "No mimic watermark was found in this image, and it matches no picture made here. It "
+                           "was probably not made here, or it was altered too much to tell.",
+        "trace.by_content": "This copy had lost its invisible watermark (cropped or edited): it was recognised by "
+                            "comparing the picture itself with the images made here.",
         "trace.unknown_id": "A mimic watermark was found (trace id {trace_id}), but no image with that id is "
                             "public here.",
         "trace.open": "Open its page",
@@ -135,13 +138,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "artists.makers": "メーカー", "artists.no_makers": "公開中のメーカーはありません。",
         "trace.title": "画像を照会",
         "trace.intro": "画像をアップロードすると、ここで作られたものかどうか、どのメーカーで作られたかがわかります。"
-                       "見えない透かしは縮小や再圧縮にもほぼ耐えます。",
+                       "見えない透かしは縮小や再圧縮にもほぼ耐えます。切り抜きや加工で透かしが失われたコピーも、絵そのもの"
+                       "を照合して見つけます。",
         "trace.file": "画像ファイル", "trace.file_help": "PNG・JPEG・WebP・GIF・BMP・TIFF、{limit} まで。",
         "trace.submit": "照会する",
         "trace.found": "この画像はここで作られました。",
         "trace.found_gone": "この画像はここで作られましたが、現在は取り下げられています。",
-        "trace.not_found": "この画像から mimic の透かしは見つかりませんでした。ここで作られたものではないか、"
-                           "判別できないほど加工されています。",
+        "trace.not_found": "この画像から mimic の透かしは見つからず、ここで作られた画像とも一致しませんでした。"
+                           "ここで作られたものではないか、判別できないほど加工されています。",
+        "trace.by_content": "このコピーからは見えない透かしが失われていました（切り抜きや加工）。ここで作られた画像と"
+                            "絵そのものを照合して見つけました。",
         "trace.unknown_id": "mimic の透かし（トレースID {trace_id}）が見つかりましたが、該当する公開画像はありません。",
         "trace.open": "ページを開く",
         "error.too_big": "ファイルが大きすぎます。上限は {limit} です。",

@@ -233,7 +233,7 @@ async def trace_submit(request: web.Request) -> web.Response:
     card = None
     if found.generation is not None:
         card = await views_of.generation_view(g.core, found.generation.id)
-    result = {"trace_id": found.trace_id, "card": card}
+    result = {"trace_id": found.trace_id, "card": card, "source": found.source}
     return render(request, "trace.html", active="trace", result=result, error="")
 
 

@@ -1,12 +1,14 @@
 """The whole product through Discord: an artist verifies against the fake X, creates a maker from their posted
 art, a moderator approves it, a real arq worker trains it on the tiny model, a fan generates, the watermarked
-result appears in the gallery channel, /trace finds it, a report and a takedown remove it."""
+result appears in the gallery channel, /trace finds it, a report and a takedown remove it, and /trace still
+names it from a cropped copy."""
 from __future__ import annotations
 
 import io
 import re
 
 import pytest
+from PIL import Image
 from sqlmodel import select
 
 from data.models import Generation, JobStatus, Maker, MakerStatus
@@ -111,6 +113,11 @@ async def test_artist_to_fan_to_trace_to_takedown(world):
     _, taken = await world.run("takedown", {"target": str(gen_id), "reason": "upheld report"}, user="moderator")
     assert f"#{gen_id}" in taken.content
     assert world.discord.messages[posted.id].deleted
+    # a copy with the credit cropped off has lost the mark too; it still names the taken-down result, by content
+    found = Image.open(io.BytesIO(message.files[0].data))
+    cropped = _jpeg(found.crop((5, 5, found.width * 6 // 7, found.height * 8 // 9)))
+    _, traced = await world.run("trace", {"image": Upload("cropped.jpg", cropped)})
+    assert f"result #{gen_id}" in traced.content and "comparing the picture itself" in traced.content
 
     _, revoked = await world.run("maker revoke", {"name": "aoi"}, user="artist")
     assert "stopped" in revoked.content
