@@ -39,8 +39,10 @@ def credit_cut(img: Image.Image) -> Image.Image:
 
 
 @pytest.fixture
-def store(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'mimic.db'}")
+def store(request, tmp_path):
+    """A database (SQLite, or PostgreSQL where a test asks: its bytea comes back as memoryview) and a blob store."""
+    postgres = getattr(request, "param", "sqlite") == "postgresql"
+    db = Database(request.getfixturevalue("pg_url") if postgres else f"sqlite:///{tmp_path / 'mimic.db'}")
     SQLModel.metadata.create_all(db.engine)
     with db.session() as s:
         artist, fan = User(display_name="aoi"), User(display_name="hana")
@@ -79,6 +81,7 @@ def generate(store, seed: int, style: str | None = None, count: int = 1) -> tupl
     return gen_id, trace_id, published
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
 def test_edited_copies_are_found_and_strangers_are_not(store):
     db, blobs, _ = store
     made = [generate(store, seed) for seed in range(5)]
