@@ -39,8 +39,8 @@ from data.db import Database
 from data.models import Generation, GenerationFingerprint
 from engine.trace import TraceResult, trace_image
 from verification.hashing import Fingerprint, fingerprint
-from verification.matching import (MIN_VOTES, PHASH_MATCH, Portfolio, PortfolioEntry, Verdict, descriptor_votes,
-                                   global_evidence, match)
+from verification.matching import (PHASH_MATCH, Portfolio, PortfolioEntry, Verdict, descriptor_votes, global_evidence,
+                                   match)
 from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
 
 log = logging.getLogger("mimic.trace")
@@ -50,6 +50,11 @@ log = logging.getLogger("mimic.trace")
 INDEX_FEATURES = 128
 SEGMENT_IMAGES = 4096  # images per in-memory segment (one LSH each); ~0.5M descriptors, ~8 per LSH bucket
 VERIFY = 8  # shortlisted images whose whole fingerprints `match` compares
+# Votes an image needs to be shortlisted (the VERIFY most voted for are). Below matching.MIN_VOTES and no share of
+# the best: the index holds 128 descriptors per image, not 1000, so a quarter of the picture may give its original
+# 6 votes while look-alikes get 4-14 and a repeated pattern 30+ (bench/trace.py); `match` counts again with the
+# whole fingerprints, where the original stands out.
+SHORTLIST_MIN_VOTES = 5
 HASH_CANDIDATES = 2  # of those, the nearest by pHash (copies that were not cropped: resized, recoloured, bordered)
 LOAD_BATCH = 5_000
 SOURCE = "content"  # TraceResult.source of an id found this way
@@ -267,7 +272,7 @@ class ContentIndex:
             for features in feature_sets:
                 votes = descriptor_votes(features, seg.portfolio)
                 for i in np.argsort(-votes, kind="stable")[:VERIFY]:
-                    if votes[i] >= MIN_VOTES:
+                    if votes[i] >= SHORTLIST_MIN_VOTES:
                         voted.append((-int(votes[i]), int(seg.ids[i])))
         chosen = [row_id for _, row_id in sorted(near)[:HASH_CANDIDATES]]
         chosen += [row_id for _, row_id in sorted(voted)]
