@@ -181,18 +181,20 @@ class DescriptorLSH:
             total = int(lengths.sum())
             if not total:
                 continue
+            ends = np.cumsum(lengths)
             qi = np.repeat(np.arange(n), lengths)
-            pos = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(total)
+            pos = np.repeat(lo - ends + lengths, lengths) + np.arange(total)
             di = order[pos]
-            dist = np.bitwise_count(self.words[di] ^ qwords[qi]).sum(axis=1).astype(np.int64)
-            # the nearest candidate per query in this table, merged with the best so far
-            sel = np.lexsort((dist, qi))
-            first = np.ones(len(sel), dtype=bool)
-            first[1:] = qi[sel][1:] != qi[sel][:-1]
-            q_best, d_best, i_best = qi[sel][first], dist[sel][first], di[sel][first]
-            better = d_best < best_dist[q_best]
-            best_dist[q_best[better]] = d_best[better]
-            best_idx[q_best[better]] = i_best[better]
+            counts = np.bitwise_count(np.take(self.words, di, axis=0) ^ np.take(qwords, qi, axis=0))
+            dist = counts[:, 0].astype(np.int64) + counts[:, 1] + counts[:, 2] + counts[:, 3]
+            # the nearest candidate per query in this table (candidates come grouped by query, so a minimum over
+            # each run; ties go to the first), merged with the best so far
+            asked = np.flatnonzero(lengths)
+            nearest = np.minimum.reduceat((dist << 32) | np.arange(total, dtype=np.int64), (ends - lengths)[asked])
+            d_best, i_best = nearest >> 32, di[nearest & 0xFFFFFFFF]
+            better = d_best < best_dist[asked]
+            best_dist[asked[better]] = d_best[better]
+            best_idx[asked[better]] = i_best[better]
         return best_idx, best_dist
 
 
