@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     # generated images whose content fingerprints are held in memory for tracing copies without a mark (the
-    # newest; older ones are traced by their mark and metadata only): about 10 KB each, see bench/trace.py
-    trace_index_max_images: int = 100_000
+    # newest; older ones are traced by their mark and metadata only): about 10.5 KiB each, see bench/trace.py
+    trace_index_max_images: int = 50_000
 
     # web
     web_host: str = "127.0.0.1"

@@ -45,8 +45,9 @@ from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
 
 log = logging.getLogger("mimic.trace")
 
-# ORB descriptors per image held in memory for shortlisting (strongest first). bench/trace.py: with 128, every
-# crop, resize and re-encode of the benchmark ranks its original first among 10,000 images; 64 loses small crops.
+# ORB descriptors per image held in memory for shortlisting (strongest first): with 128, every edited copy in
+# bench/trace.py is traced among 10,000 images; with 64, 3 in 20 crops to a third of the picture no longer ranked
+# their original first among 200. Each descriptor costs 32 bytes, and 32 more in the LSH tables.
 INDEX_FEATURES = 128
 SEGMENT_IMAGES = 4096  # images per in-memory segment (one LSH each); ~0.5M descriptors, ~8 per LSH bucket
 VERIFY = 8  # shortlisted images whose whole fingerprints `match` compares
@@ -167,7 +168,7 @@ class ContentIndex:
     `generationfingerprint` table incrementally (rows only grow, like verification.registry.Registry). One per
     process: the Core holds one; the command line builds one per trace. Thread-safe."""
 
-    def __init__(self, db: Database, blobs: BlobReader, *, max_images: int = 100_000):
+    def __init__(self, db: Database, blobs: BlobReader, *, max_images: int = 50_000):
         self.db, self.blobs, self.max_images = db, blobs, max(1, int(max_images))
         self._lock = threading.Lock()
         self._closed: list[_Segment] = []
@@ -290,5 +291,5 @@ def trace_copy(data: bytes, image: Image.Image, index: ContentIndex | None, *,
     found = index.lookup(image)
     if found is None:
         return result
-    log.info("traced by content to generation %s: %s", found.generation_id, found.verdict.reason)
+    log.debug("traced by content to generation %s: %s", found.generation_id, found.verdict.reason)
     return dataclasses.replace(result, trace_id=found.trace_id, source=SOURCE)
