@@ -143,6 +143,12 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
         traced = (f"generation {found.generation.id} by maker '{found.maker.name}', requested by user "
                   f"{found.generation.requester_id}" if found.generation else "nothing")
         say(f"  6. /trace on a re-encoded JPEG copy (metadata stripped): trace id {found.trace_id} → {traced}")
+        picture = Image.open(io.BytesIO(app.blobs.get(first.image_blobs[1])))
+        cropped = _jpeg(picture.crop((8, 8, picture.width * 6 // 7, picture.height * 8 // 9)), quality=75)
+        (out / "cropped-elsewhere.jpg").write_bytes(cropped)  # the credit cut off: the invisible mark goes with it
+        by_content = await trace(core, cropped)
+        say(f"     and on a copy with the credit cropped off: found by its {by_content.source or 'nothing'} → "
+            + (f"generation {by_content.generation.id}" if by_content.generation else "nothing"))
         await revoke_maker(core, aoi, "aoi")
         try:
             await request_generation(core, fan, "aoi", "one more")
@@ -151,7 +157,8 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
         except Refusal as refusal:
             say(f"  7. aoi revoked the maker; the next request is refused ({refusal.key}); the LoRA is deleted")
         say(f"done in {time.monotonic() - started:.1f} s; images in {out}/")
-        return 0 if found.generation and found.generation.id == first.id else 1
+        return 0 if found.generation and found.generation.id == first.id and by_content.generation \
+            and by_content.generation.id == first.id else 1
     finally:
         await _forget_queue(app.redis_url, settings.redis_prefix)
         await core.aclose()

@@ -18,6 +18,7 @@ def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path):
     assert "upload refused: maker.others_art" in out
     assert "refused: broken.png" in out
     assert "/trace on a re-encoded JPEG copy" in out and "→ generation 1 by maker 'aoi'" in out
+    assert "on a copy with the credit cropped off: found by its content → generation 1" in out
     assert "the next request is refused (generate.maker_revoked)" in out
     images = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
     assert images == ["remake-2-1.png", "txt2img-1-1.png", "txt2img-1-2.png"]
