@@ -232,8 +232,10 @@ class GenerationFingerprint(SQLModel, table=True):
     """The content fingerprint of one generated image, so that a copy whose invisible mark and metadata are gone (a
     crop that cut the credit off, a heavy edit) is still traced to its generation (see engine/content_trace.py).
     Written by the worker when it makes the image and kept when the image is taken down or deleted, so moderators
-    can trace copies of what they removed. `id` only grows: the in-process index catches up by it."""
+    can trace copies of what they removed. `id` only grows, never reused (AUTOINCREMENT on SQLite too): the
+    in-process index catches up by it."""
 
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Optional[int] = Field(default=None, primary_key=True)
     generation_id: int = Field(foreign_key="generation.id", index=True, ondelete="CASCADE")
     image_blob: str  # the published image (deleted from the blob store on a takedown; this row stays)

@@ -58,6 +58,9 @@ VERIFY = 8  # shortlisted images whose whole fingerprints `match` compares
 SHORTLIST_MIN_VOTES = 5
 HASH_CANDIDATES = 2  # of those, the nearest by pHash (copies that were not cropped: resized, recoloured, bordered)
 LOAD_BATCH = 5_000
+# Ids are handed out at insert and transactions commit in any order (two workers finishing at once on PostgreSQL), so
+# a row can appear below the newest id already loaded: each refresh also looks this far back for rows it lacks.
+LATE_WINDOW = 1_000
 SOURCE = "content"  # TraceResult.source of an id found this way
 
 
@@ -174,7 +177,9 @@ class ContentIndex:
         self._closed: list[_Segment] = []
         self._rows = _Rows()
         self._open: _Segment | None = None  # built from _rows on the next look-up
-        self._last_id: int | None = None  # None: not loaded yet
+        self._last_id: int | None = None  # the newest row loaded; None: not loaded yet
+        self._floor = 0  # rows below this id are beyond the bound
+        self._recent: set[int] = set()  # ids loaded within LATE_WINDOW of _last_id
 
     def __len__(self) -> int:
         return sum(len(seg) for seg in self._closed) + len(self._rows)
@@ -183,25 +188,45 @@ class ContentIndex:
         """Add the rows written since the last look-up (by any process); drop the oldest beyond the bound."""
         with self._lock:
             if self._last_id is None:
-                self._last_id = self._first_id() - 1
+                self._floor = self._first_id()
+                self._last_id = self._floor - 1
+            else:
+                self._load_late()
             while True:
                 with self.db.session() as s:
-                    rows = s.exec(select(GenerationFingerprint.id, GenerationFingerprint.phash,
-                                         GenerationFingerprint.pdq, GenerationFingerprint.pdq_quality,
-                                         GenerationFingerprint.descriptors)
-                                  .where(GenerationFingerprint.id > self._last_id)
+                    rows = s.exec(self._columns().where(GenerationFingerprint.id > self._last_id)
                                   .order_by(GenerationFingerprint.id).limit(LOAD_BATCH)).all()
                 if not rows:
                     break
-                for row in rows:
-                    self._rows.add(*row)
-                    if len(self._rows) >= SEGMENT_IMAGES:
-                        self._closed.append(self._rows.segment())
-                        self._rows = _Rows()
-                self._open = None
+                self._add(rows)
                 self._last_id = int(rows[-1][0])
+            self._recent = {i for i in self._recent if i > self._last_id - LATE_WINDOW}
             while self._closed and len(self) - len(self._closed[0]) >= self.max_images:
                 self._closed.pop(0)  # whole segments: the bound holds to within SEGMENT_IMAGES
+
+    def _columns(self):
+        return select(GenerationFingerprint.id, GenerationFingerprint.phash, GenerationFingerprint.pdq,
+                      GenerationFingerprint.pdq_quality, GenerationFingerprint.descriptors)
+
+    def _add(self, rows) -> None:
+        for row in rows:
+            self._rows.add(*row)
+            self._recent.add(int(row[0]))
+            if len(self._rows) >= SEGMENT_IMAGES:
+                self._closed.append(self._rows.segment())
+                self._rows = _Rows()
+        self._open = None
+
+    def _load_late(self) -> None:
+        """Rows committed after a newer one was loaded."""
+        low = max(self._floor - 1, self._last_id - LATE_WINDOW)
+        with self.db.session() as s:
+            ids = s.exec(select(GenerationFingerprint.id).where(GenerationFingerprint.id > low,
+                                                                GenerationFingerprint.id <= self._last_id)).all()
+            late = sorted(set(ids) - self._recent)[:500]
+            if late:
+                self._add(s.exec(self._columns().where(GenerationFingerprint.id.in_(late))
+                                 .order_by(GenerationFingerprint.id)).all())
 
     def _first_id(self) -> int:
         """The oldest row the bound lets in."""

@@ -174,3 +174,21 @@ def test_recording_again_replaces_a_generations_fingerprints(store):
         after = s.exec(select(GenerationFingerprint).where(GenerationFingerprint.generation_id == gen_id)).all()
     assert [row.fingerprint_blob for row in after] == [again.fingerprint_blob]
     assert not blobs.exists(before[1].fingerprint_blob)
+
+
+def test_a_row_committed_after_a_newer_one_is_still_picked_up(store):
+    """Ids are handed out at insert and commits land in any order (two workers at once on PostgreSQL)."""
+    db, blobs, _ = store
+    made = [generate(store, seed) for seed in (11, 12, 13)]
+    with db.session() as s:
+        late = s.exec(select(GenerationFingerprint).where(GenerationFingerprint.generation_id == made[1][0])).one()
+        s.delete(late)
+        s.commit()
+    index = ContentIndex(db, blobs)
+    late_copy = decoded(jpeg(credit_cut(made[1][2][0])))
+    assert index.lookup(late_copy) is None and len(index) == 2  # the newer row is loaded, the older not yet there
+    with db.session() as s:  # now its transaction commits, under its own (older) id
+        s.add(GenerationFingerprint(**late.model_dump()))
+        s.commit()
+    assert index.lookup(late_copy).generation_id == made[1][0]
+    assert len(index) == 3

@@ -35,7 +35,8 @@ def upgrade() -> None:
     sa.Column('descriptors', sa.LargeBinary(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['generation_id'], ['generation.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True  # ids are never reused: the in-process index catches up by them
     )
     with op.batch_alter_table('generationfingerprint', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_generationfingerprint_generation_id'), ['generation_id'], unique=False)
