@@ -1,7 +1,7 @@
 """The parts every process needs, built once from the settings and passed explicitly (no global state)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from data.blobs import BlobStore
 from data.db import Database
@@ -17,6 +17,8 @@ class AppContext:
     blobs: BlobStore
     redis_url: str
     events: EventBus
+    # in-memory indexes that the services of one process (bot, web gallery) share rather than each load, by name
+    caches: dict = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings, *, check: bool = True) -> "AppContext":

@@ -313,7 +313,11 @@ def trace_copy(data: bytes, image: Image.Image, index: ContentIndex | None, *,
     result = trace_image(data, max_pixels=max_pixels)
     if result.trace_id is not None or index is None:
         return result
-    found = index.lookup(image)
+    try:
+        found = index.lookup(image)
+    except Exception:  # the fallback must not turn "no id in this image" into an error page
+        log.warning("the look-up by content failed; answering from the mark and metadata alone", exc_info=True)
+        return result
     if found is None:
         return result
     log.debug("traced by content to generation %s: %s", found.generation_id, found.verdict.reason)

@@ -47,12 +47,15 @@ class Core:
 
     @property
     def content_index(self):
-        """Generated images by content, for tracing copies without a mark (loaded on the first such trace)."""
+        """Generated images by content, for tracing copies without a mark (loaded on the first such trace; one per
+        process: the bot and the web gallery of `mimic run` share it)."""
         if self._content_index is None:
             from engine.content_trace import ContentIndex
 
-            self._content_index = ContentIndex(self.app.db, self.app.blobs,
-                                               max_images=self.settings.trace_index_max_images)
+            if "content_index" not in self.app.caches:
+                self.app.caches["content_index"] = ContentIndex(self.app.db, self.app.blobs,
+                                                                max_images=self.settings.trace_index_max_images)
+            self._content_index = self.app.caches["content_index"]
         return self._content_index
 
     @classmethod

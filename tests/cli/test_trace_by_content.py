@@ -130,3 +130,12 @@ async def test_a_cropped_reencoded_copy_is_traced_by_content(app, tiny_model_dir
         assert (await trace(core, copies["stranger.jpg"])).trace_id is None
     finally:
         await core.aclose()
+
+
+async def test_the_bot_and_the_gallery_of_one_process_share_one_index(ctx):
+    bot, gallery = Core.create(ctx, providers={}), Core.create(ctx, providers={})
+    try:
+        assert bot.content_index is gallery.content_index  # `mimic run`: loaded once, not once per service
+    finally:
+        await bot.aclose()
+        await gallery.aclose()

@@ -122,6 +122,12 @@ def test_trace_copy_falls_back_to_content_only_without_an_id(store):
     assert (result.trace_id, result.source) == (trace_id, "content")
     assert trace_copy(cropped, decoded(cropped), None, max_pixels=40_000_000).trace_id is None
 
+    class Broken(ContentIndex):
+        def lookup(self, image):
+            raise OSError("the blob store went away")
+    result = trace_copy(cropped, decoded(cropped), Broken(db, blobs), max_pixels=40_000_000)
+    assert (result.trace_id, result.source) == (None, None)  # answered from the mark and metadata, not an error
+
 
 def test_the_index_follows_new_rows_across_segments_and_keeps_its_bound(store, monkeypatch):
     db, blobs, _ = store
