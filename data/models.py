@@ -248,6 +248,7 @@ class GenerationFingerprint(SQLModel, table=True):
     descriptors: bytes = Field(default=b"", sa_type=LargeBinary)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
+
 class Report(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     reporter_id: Optional[int] = Field(default=None, foreign_key="user.id")
