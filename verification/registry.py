@@ -31,6 +31,9 @@ LOAD_BATCH = 50_000
 # pHash radius of a registry look-up: 8 (not matching.PHASH_MATCH = 10) keeps the index at radius 2 per 21-22-bit
 # substring, 7x fewer buckets than radius 3; copies that drift 9-10 pHash bits rarely keep PDQ <= 48 anyway.
 REGISTRY_PHASH_RADIUS = 8
+# Ids are handed out at insert but transactions commit in any order (two artists verified at once on PostgreSQL):
+# each refresh also looks this far below the newest id loaded for rows that appeared late.
+LATE_WINDOW = 1_000
 LOOKUP_VARIANTS = tuple(range(8))  # every rotation/reflection (hashing._dihedral order); (0, 4) = upright + mirror
 
 
@@ -57,25 +60,40 @@ class Registry:
         self._lock = threading.Lock()
         self._index = HammingIndex()
         self._last_id = 0
+        self._recent: set[int] = set()  # ids loaded within LATE_WINDOW of _last_id
         self._works = 0  # artworks indexed (some have two entries: trimmed and whole-image hash)
 
     def refresh(self) -> None:
         """Add artworks created since the last look-up (by any process), in one index update."""
         with self._lock:
             ids, hashes = [], []
-            while True:
-                with self.db.session() as s:
-                    rows = s.exec(select(Artwork.id, Artwork.phash, Artwork.phash_whole, Artwork.pdq_whole)
-                                  .where(Artwork.id > self._last_id).order_by(Artwork.id).limit(LOAD_BATCH)).all()
-                if not rows:
-                    break
+
+            def take(rows) -> None:
                 # the whole-image hash goes in as a second entry under the same id, where it differs
                 ids.append(np.array([r[0] for r in rows] + [r[0] for r in rows if r[3] and r[2] != r[1]],
                                     dtype=np.int64))
                 hashes.append(np.array([r[1] for r in rows] + [r[2] for r in rows if r[3] and r[2] != r[1]],
                                        dtype=np.int64))
-                self._last_id = int(rows[-1][0])
+                self._recent.update(int(r[0]) for r in rows)
                 self._works += len(rows)
+
+            columns = select(Artwork.id, Artwork.phash, Artwork.phash_whole, Artwork.pdq_whole)
+            if self._last_id:
+                with self.db.session() as s:  # rows that committed after a newer one was loaded
+                    window = s.exec(select(Artwork.id).where(Artwork.id > self._last_id - LATE_WINDOW,
+                                                             Artwork.id <= self._last_id)).all()
+                    late = sorted(set(window) - self._recent)
+                    if late:
+                        take(s.exec(columns.where(Artwork.id.in_(late[:LOAD_BATCH]))).all())
+            while True:
+                with self.db.session() as s:
+                    rows = s.exec(columns.where(Artwork.id > self._last_id).order_by(Artwork.id)
+                                  .limit(LOAD_BATCH)).all()
+                if not rows:
+                    break
+                take(rows)
+                self._last_id = int(rows[-1][0])
+            self._recent = {i for i in self._recent if i > self._last_id - LATE_WINDOW}
             if ids:
                 new_ids, new_hashes = np.concatenate(ids), np.concatenate(hashes)
                 if len(self._index) == 0:  # first load: build the buckets once rather than merging batches
@@ -86,7 +104,7 @@ class Registry:
     def reload(self) -> None:
         """Start over (after artworks were deleted)."""
         with self._lock:
-            self._index, self._last_id, self._works = HammingIndex(), 0, 0
+            self._index, self._last_id, self._recent, self._works = HammingIndex(), 0, set(), 0
         self.refresh()
 
     def find_claims(self, fp: Fingerprint) -> list[Claim]:

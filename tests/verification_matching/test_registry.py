@@ -109,3 +109,22 @@ async def test_index_catches_up_with_rows_written_elsewhere(ctx, own_images):
         s.commit()
     registry.reload()
     assert registry.find_claims(fp) == [] and len(registry) == 0
+
+
+async def test_a_row_committed_after_a_newer_one_is_still_indexed(ctx, own_images):
+    """Two processes claim at once: the row with the lower id commits second. It must not stay invisible."""
+    (erin,) = make_users(ctx.db, "erin")
+    registry = Registry(ctx.db)
+    early, late = fingerprint(own_images[5]), fingerprint(own_images[3])
+    with ctx.db.session() as s:
+        s.add(Artwork(id=20, owner_id=erin, source_url="https://m.social/@erin/20", phash=early.phash,
+                      pdq=early.pdq_hex))
+        s.commit()
+    assert [c.artwork_id for c in registry.find_claims(early)] == [20]  # the index is now past id 20
+    with ctx.db.session() as s:  # the slower transaction's row, id 19, commits only now
+        s.add(Artwork(id=19, owner_id=erin, source_url="https://m.social/@erin/19", phash=late.phash,
+                      pdq=late.pdq_hex))
+        s.commit()
+    assert [c.artwork_id for c in registry.find_claims(late)] == [19]
+    assert len(registry) == 2
+    assert [c.artwork_id for c in registry.find_claims(late)] == [19] and len(registry) == 2  # loaded once
