@@ -113,13 +113,9 @@ class HammingIndex:
         rows_out, dist_out = [], []
         for j in range(SUBSTRINGS):
             keys = int(_substring(np.array([q], dtype=np.uint64), j)[0]) ^ _MASKS[(SPLITS[j], radius)]
-            lo = self._offsets[j][keys]
-            lengths = self._offsets[j][keys + 1] - lo
-            total = int(lengths.sum())
-            if not total:
+            pos, _ = self._bucket_positions(j, keys)
+            if not len(pos):
                 continue
-            # positions lo[k] .. lo[k]+lengths[k]-1 for every bucket k, without a Python loop
-            pos = np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
             dist = np.bitwise_count(self._sorted[j][pos] ^ q)
             hit = dist <= max_distance
             rows_out.append(self._perms[j][pos[hit]])
@@ -127,6 +123,13 @@ class HammingIndex:
         if not rows_out:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(rows_out), np.concatenate(dist_out)
+
+    def _bucket_positions(self, j: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted positions of every entry in substring table j's buckets `keys`, and each bucket's length."""
+        lo = self._offsets[j][keys]
+        lengths = self._offsets[j][keys + 1] - lo
+        # positions lo[k] .. lo[k]+lengths[k]-1 for every bucket k, without a Python loop
+        return np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum())), lengths
 
     def query(self, value: int, max_distance: int) -> list[tuple[int, int]]:
         """(id, distance) of every entry within `max_distance` bits of `value`, nearest first."""
@@ -158,12 +161,9 @@ class HammingIndex:
             masks = _MASKS[(SPLITS[j], radius)]
             keys = (_substring(qs, j)[:, None] ^ masks[None, :]).reshape(-1)
             owner = np.repeat(np.arange(len(qs)), len(masks))
-            lo = self._offsets[j][keys]
-            lengths = self._offsets[j][keys + 1] - lo
-            total = int(lengths.sum())
-            if not total:
+            pos, lengths = self._bucket_positions(j, keys)
+            if not len(pos):
                 continue
-            pos = np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
             dist = np.bitwise_count(self._sorted[j][pos] ^ qs[np.repeat(owner, lengths)])
             hit = dist <= max_distance
             rows_out.append(self._perms[j][pos[hit]])
