@@ -11,6 +11,7 @@ import logging
 import math
 import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -229,13 +230,19 @@ def _load_checkpoint(work_dir: Path, params, optimizer, lr_scheduler, scaler, fi
 # --- the loop ------------------------------------------------------------------------------------------------
 
 def _add_lora(module: torch.nn.Module, cfg: TrainConfig, targets: list[str], seed: int) -> None:
-    from peft import LoraConfig
+    """Inject a LoRA adapter with peft itself, the same call for the UNet and the text encoder.
+
+    Not ``module.add_adapter``: transformers' version of it gates on a peft release of its own choosing (5.24 asks
+    for a peft that does not exist yet), while peft's injection is what both libraries' wrappers call underneath."""
+    from peft import LoraConfig, inject_adapter_in_model
 
     config = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha or cfg.rank, init_lora_weights="gaussian",
                         target_modules=targets)
-    with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():  # seeded init, the caller's RNG untouched
+        # peft sees the model's own (empty) `peft_config` attribute and warns of several adapters: there is one
+        warnings.filterwarnings("ignore", message="Already found a `peft_config`", category=UserWarning)
         torch.manual_seed(seed)
-        module.add_adapter(config)
+        inject_adapter_in_model(config, module, adapter_name="default")
 
 
 def _batch(cfg: TrainConfig, examples: list[TrainExample], by_size: dict, step: int):
