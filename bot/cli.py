@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="the public web gallery")
     web.add_argument("--port", type=int, help="port (default: WEB_PORT)")
     web.add_argument("--host", help="address to bind (default: WEB_HOST)")
+    web.add_argument("--demo", action="store_true", help="serve the world `mimic demo` left (var/demo)")
 
     demo = sub.add_parser("demo", help="offline end-to-end demo: no accounts, no network")
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help="where to write the demo's images")
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     trace = sub.add_parser("trace", help="read the invisible trace id of an image and find its generation")
     trace.add_argument("image", type=Path)
     trace.add_argument("--json", action="store_true", help="as JSON")
+    trace.add_argument("--demo", action="store_true", help="look it up in the world `mimic demo` left")
     return parser
 
 
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
+    if getattr(args, "demo", False):
+        settings = settings.for_demo()
     if command == "db":
         from data.db import Database
 

@@ -70,11 +70,10 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     base = settings.base_model or str(build_tiny_pipeline(settings.var_dir / "models" / "tiny-sd"))
-    demo_var = settings.var_dir / "demo"
-    shutil.rmtree(demo_var, ignore_errors=True)
-    settings = settings.model_copy(update=dict(
-        var_dir=demo_var, database_url=f"sqlite:///{(demo_var / 'demo.db').resolve()}", storage_dir=None,
-        redis_prefix=f"{settings.redis_prefix}-demo-{secrets.token_hex(4)}", base_model=base, train_steps=steps or 30,
+    shutil.rmtree(settings.demo_var_dir, ignore_errors=True)
+    world = settings.for_demo()  # what `mimic web --demo`, `mimic trace --demo`, `mimic admin --demo` read
+    settings = world.model_copy(update=dict(
+        redis_prefix=f"{world.redis_prefix}-{secrets.token_hex(4)}", base_model=base, train_steps=steps or 30,
         checkpoint_every=10, redis_url=settings.redis_url, job_lease_s=10,
         cpu_threads=settings.cpu_threads or 1))  # the tiny model runs fastest, and steadily, on one thread
     started_redis = False

@@ -105,6 +105,20 @@ class Settings(BaseSettings):
     def embedded_redis_socket(self) -> Path:
         return (self.var_dir / "redis.sock").resolve()
 
+    @property
+    def demo_var_dir(self) -> Path:
+        return self.var_dir / "demo"
+
+    def for_demo(self) -> "Settings":
+        """The world `mimic demo` leaves behind: its SQLite file and blobs under <var_dir>/demo.
+
+        `mimic demo` writes it; every command that reads an install's state (`web`, `trace`, `admin ...`) reads it
+        instead of the real install when given `--demo`."""
+        demo_var = self.demo_var_dir
+        return self.model_copy(update=dict(
+            var_dir=demo_var, database_url=f"sqlite:///{(demo_var / 'demo.db').resolve()}", storage_dir=None,
+            redis_prefix=f"{self.redis_prefix}-demo"))
+
 
 def load_settings(**overrides) -> Settings:
     """Build settings from the environment, turning validation errors into one readable ConfigError."""
