@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from arq.constants import in_progress_key_prefix
 from PIL import Image
 
 from data.context import AppContext
+from data.credit import public_credit
 from data.models import (Generation, GenerationKind, JobStatus, Maker, MakerImage, MakerStatus, TrainingJob,
-                         User, utcnow)
+                         utcnow)
 
 log = logging.getLogger("mimic.worker")
 
@@ -296,20 +298,14 @@ async def generate(ctx: dict, generation_id: int) -> str:
             s.commit()
             await app.events.publish("generation.cancelled", id=generation_id, maker_id=gen.maker_id)
             return "cancelled"
-        artist = s.get(User, maker.owner_id)
         gen.status = JobStatus.running.value
         s.add(gen)
         s.commit()
-        request = dict(prompt=gen.prompt, negative=gen.negative_prompt, count=gen.count, seed=gen.seed,
-                       steps=gen.steps, guidance=gen.guidance, kind=gen.kind, source_blob=gen.source_blob,
-                       trace_id=gen.trace_id)
-        maker_info = dict(id=maker.id, name=maker.name, lora_blob=maker.lora_blob, trigger=maker.trigger,
-                          base_model=maker.base_model or app.settings.base_model,
-                          artist=_credit_name(s, artist))
-    await app.events.publish("generation.started", id=generation_id, maker_id=maker_info["id"])
+        request = render_request(s, gen, maker, app.settings)
+    await app.events.publish("generation.started", id=generation_id, maker_id=request.maker_id)
     try:
         async with lease(ctx):
-            blobs = await asyncio.to_thread(_render, app, ctx["pipelines"], generation_id, request, maker_info)
+            blobs = await asyncio.to_thread(_render, app, ctx["pipelines"], request)
     except Exception as exc:
         log.exception("generation %s failed", generation_id)
         with app.db.session() as s:
@@ -317,7 +313,7 @@ async def generate(ctx: dict, generation_id: int) -> str:
             gen.status, gen.error, gen.finished_at = JobStatus.failed.value, f"{type(exc).__name__}"[:200], utcnow()
             s.add(gen)
             s.commit()
-        await app.events.publish("generation.failed", id=generation_id, maker_id=maker_info["id"])
+        await app.events.publish("generation.failed", id=generation_id, maker_id=request.maker_id)
         return "failed"
     with app.db.session() as s:
         gen = s.get(Generation, generation_id)
@@ -331,48 +327,66 @@ async def generate(ctx: dict, generation_id: int) -> str:
         gen.undeletable_until = now + timedelta(hours=app.settings.lock_hours)
         s.add(gen)
         s.commit()
-    await app.events.publish("generation.done", id=generation_id, maker_id=maker_info["id"], images=blobs)
+    await app.events.publish("generation.done", id=generation_id, maker_id=request.maker_id, images=blobs)
     return "done"
 
 
-def _credit_name(session, artist: User | None) -> str:
-    from sqlmodel import select
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything a worker thread needs to make one generation's images, read from the rows in one go."""
 
-    from data.models import SocialAccount
+    generation_id: int
+    kind: str
+    prompt: str
+    negative: str
+    count: int
+    seed: int
+    steps: int
+    guidance: float
+    source_blob: str
+    trace_id: int
+    maker_id: int
+    maker_name: str
+    lora_blob: str
+    trigger: str
+    base_model: str
+    artist_credit: str  # burned into the image and its metadata: data.credit, as Discord and the web show it
 
-    if artist is None:
-        return "unknown"
-    account = session.exec(select(SocialAccount).where(SocialAccount.user_id == artist.id)
-                           .where(SocialAccount.verified_at.is_not(None))).first()
-    return f"@{account.handle}" if account else (artist.display_name or f"user {artist.id}")
+
+def render_request(s, gen: Generation, maker: Maker, settings) -> RenderRequest:
+    return RenderRequest(
+        generation_id=gen.id, kind=gen.kind, prompt=gen.prompt, negative=gen.negative_prompt, count=gen.count,
+        seed=gen.seed, steps=gen.steps, guidance=gen.guidance, source_blob=gen.source_blob, trace_id=gen.trace_id,
+        maker_id=maker.id, maker_name=maker.name, lora_blob=maker.lora_blob, trigger=maker.trigger,
+        base_model=maker.base_model or settings.base_model, artist_credit=public_credit(s, maker.owner_id).name)
 
 
-def _render(app: AppContext, pipelines, generation_id: int, request: dict, maker: dict) -> list[str]:
+def _render(app: AppContext, pipelines, request: RenderRequest) -> list[str]:
     """Generate, watermark, store and fingerprint (for tracing by content); runs in a worker thread. Returns the
     blob names, one per image."""
     from engine.generate import GenerateRequest, generate_images
     from engine.provenance import finalize_image
 
     init_image = None
-    if request["kind"] == GenerationKind.remake.value:
-        init_image = Image.open(io.BytesIO(app.blobs.get(request["source_blob"]))).convert("RGB")
-    prompt = f"{maker['trigger']} {request['prompt']}".strip()
+    if request.kind == GenerationKind.remake.value:
+        init_image = Image.open(io.BytesIO(app.blobs.get(request.source_blob))).convert("RGB")
+    prompt = f"{request.trigger} {request.prompt}".strip()
     req = GenerateRequest(
-        base_model=maker["base_model"], prompt=prompt, negative_prompt=request["negative"],
-        lora_path=app.blobs.path(maker["lora_blob"]), adapter_name=f"maker{maker['id']}", count=request["count"],
-        seed=request["seed"], steps=request["steps"] or 25, guidance=request["guidance"] or 7.0,
+        base_model=request.base_model, prompt=prompt, negative_prompt=request.negative,
+        lora_path=app.blobs.path(request.lora_blob), adapter_name=f"maker{request.maker_id}", count=request.count,
+        seed=request.seed, steps=request.steps or 25, guidance=request.guidance or 7.0,
         init_image=init_image, fast_lora=Path(app.settings.fast_lora) if app.settings.fast_lora else None)
     images = generate_images(pipelines, req, max_steps=app.settings.max_steps_per_image,
                              max_guidance=app.settings.max_guidance)
     blobs, prints = [], []
     for generated in images:
-        data = finalize_image(generated.image, trace_id=request["trace_id"], artist=maker["artist"],
-                              maker=maker["name"], prompt=request["prompt"], generator="mimic",
+        data = finalize_image(generated.image, trace_id=request.trace_id, artist=request.artist_credit,
+                              maker=request.maker_name, prompt=request.prompt, generator="mimic",
                               cert_path=app.settings.c2pa_cert, key_path=app.settings.c2pa_key,
                               var_dir=app.settings.var_dir)
         blobs.append(app.blobs.put(data))
-        prints.append(_content_fingerprint(app, generation_id, generated.image, blobs[-1]))
-    _record_fingerprints(app, generation_id, [p for p in prints if p is not None])
+        prints.append(_content_fingerprint(app, request.generation_id, generated.image, blobs[-1]))
+    _record_fingerprints(app, request.generation_id, [p for p in prints if p is not None])
     return blobs
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.app import Core
+from data.credit import public_credits
 from data.models import (Generation, GenerationImage, GenerationKind, GuildSettings, JobStatus, Maker, MakerImage,
                          MakerStatus, SocialAccount, User, Visibility)
 
@@ -56,6 +57,7 @@ class SocialLink:
 class ArtistView:
     id: int
     name: str
+    credit: str  # the public credit, as on the image and in Discord (data.credit)
     accounts: list[SocialLink] = field(default_factory=list)
     makers: list[str] = field(default_factory=list)  # names of public makers that are not gone
 
@@ -100,6 +102,14 @@ class GenerationCard:
         return aware(self.generation.undeletable_until)
 
 
+GENERATION_PATH = "/g/{id}"  # the web gallery's page of one generation (bot/web/views.py routes it)
+
+
+def generation_url(public_url: str, generation_id: int) -> str:
+    """The public page of a generation: every link to one (Discord, the CLI, feeds) is built here."""
+    return public_url.rstrip("/") + GENERATION_PATH.format(id=generation_id)
+
+
 def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     if value is None:
@@ -135,7 +145,9 @@ def _artists(s: Session, user_ids: set[int]) -> dict[int, ArtistView]:
     if not user_ids:
         return {}
     users = s.exec(select(User).where(User.id.in_(user_ids))).all()
-    views = {u.id: ArtistView(id=u.id, name=u.display_name or f"artist {u.id}") for u in users}
+    credits = public_credits(s, user_ids)
+    views = {u.id: ArtistView(id=u.id, name=u.display_name or f"artist {u.id}", credit=credits[u.id].name)
+             for u in users}
     accounts = s.exec(select(SocialAccount).where(SocialAccount.user_id.in_(user_ids),
                                                   SocialAccount.verified_at.is_not(None))
                       .order_by(SocialAccount.id)).all()

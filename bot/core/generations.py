@@ -10,7 +10,9 @@ from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
+from bot.core.gallery import generation_url
 from bot.core.makers import maker_named
+from data.credit import Credit, public_credit
 from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerStatus, UsageScope,
                          User, Visibility)
 from engine.queue import generation_job_id
@@ -24,6 +26,27 @@ TRACE_BITS = 40  # what the invisible watermark carries
 class GenerationQueued:
     generation: Generation
     position: int
+
+
+@dataclass
+class ResultCard:
+    """A finished result as every adapter shows it: the row, its maker, who to credit and who asked."""
+
+    generation: Generation
+    maker: Maker
+    credit: str  # the artist's public credit (data.credit), e.g. "@aoi_draws"
+    requester: User | None
+
+
+def unposted_result(s: Session, generation_id: int) -> ResultCard | None:
+    """The card of a finished, visible generation that has not been posted yet; None otherwise."""
+    gen = s.get(Generation, generation_id)
+    if gen is None or gen.status != JobStatus.done.value or gen.taken_down or gen.message_id:
+        return None
+    maker = s.get(Maker, gen.maker_id)
+    if maker is None:
+        return None
+    return ResultCard(gen, maker, public_credit(s, maker.owner_id).name, s.get(User, gen.requester_id))
 
 
 def new_trace_id() -> int:
@@ -147,13 +170,15 @@ class TraceFound:
     maker: Maker | None
     artist: User | None
     source: str | None = None  # what gave the id: "watermark", "c2pa", "xmp" or "content" (see engine.content_trace)
+    credit: Credit | None = None  # the artist's public credit (data.credit), as on the image
 
 
-async def trace(core: Core, data: bytes) -> TraceFound:
+def trace_image(data: bytes, *, settings, db, content_index, max_bytes: int | None = None) -> TraceFound:
     """Whose generation is this copy? The invisible mark, then signed C2PA, then XMP, then the picture itself among
-    every generated image (taken-down ones too): the credit can be cropped off, the picture cannot."""
-    import asyncio
+    every generated image (taken-down ones too): the credit can be cropped off, the picture cannot.
 
+    The one trace use case: Discord /trace and the web form call it through `trace`, `mimic trace` directly (it
+    blocks: decoding and matching). `db` and `content_index` may be None where an install has no database yet."""
     from bot.core.ownership import image_reason
     from bot.i18n import Text
     from engine.content_trace import trace_copy
@@ -161,21 +186,44 @@ async def trace(core: Core, data: bytes) -> TraceFound:
     from verification.imaging import ImageRejected, load_image
 
     try:
-        image = await asyncio.to_thread(load_image, data, max_pixels=core.settings.max_image_pixels,
-                                        max_bytes=core.settings.max_upload_bytes)
+        image = load_image(data, max_pixels=settings.max_image_pixels,
+                           max_bytes=max_bytes or settings.max_upload_bytes)
     except ImageRejected as exc:
         raise Refusal("image.rejected", reason=image_reason(exc)) from None
     try:  # the original bytes, so metadata is read too; the decoded image for a look-up by content
-        result = await asyncio.to_thread(trace_copy, data, image, core.content_index,
-                                         max_pixels=core.settings.max_image_pixels)
+        result = trace_copy(data, image, content_index, max_pixels=settings.max_image_pixels)
     except TraceError:  # rare once load_image passed; its English detail is not worth showing untranslated
         raise Refusal("image.rejected", reason=Text("image.untraceable")) from None
     if result.trace_id is None:
         return TraceFound(None, None, None, None)
-
-    def lookup(s: Session) -> TraceFound:
+    if db is None:
+        return TraceFound(result.trace_id, None, None, None, result.source)
+    with db.session() as s:
         gen = s.exec(select(Generation).where(Generation.trace_id == result.trace_id)).first()
         maker = s.get(Maker, gen.maker_id) if gen else None
         artist = s.get(User, maker.owner_id) if maker else None
-        return TraceFound(result.trace_id, gen, maker, artist, result.source)
-    return await core.db(lookup)
+        credit = public_credit(s, maker.owner_id) if maker else None
+        return TraceFound(result.trace_id, gen, maker, artist, result.source, credit)
+
+
+async def trace(core: Core, data: bytes) -> TraceFound:
+    """`trace_image` off the event loop, with the process's shared content index."""
+    import asyncio
+
+    return await asyncio.to_thread(trace_image, data, settings=core.settings, db=core.app.db,
+                                   content_index=core.content_index)
+
+
+def trace_summary(found: TraceFound, public_url: str) -> dict | None:
+    """The generation a trace found, as `mimic trace --json` prints it (a documented contract: keys stay)."""
+    gen, maker = found.generation, found.maker
+    if gen is None:
+        return None
+    return {
+        "id": gen.id, "kind": gen.kind, "status": gen.status, "prompt": gen.prompt, "seed": gen.seed,
+        "maker": maker.name if maker else None, "usage": maker.usage if maker else None,
+        "artist": found.credit.name if found.credit else None,
+        "artist_profile": found.credit.profile_url if found.credit else None,
+        "requester_id": gen.requester_id, "created_at": gen.created_at.isoformat(),
+        "taken_down": gen.taken_down, "url": generation_url(public_url, gen.id),
+    }

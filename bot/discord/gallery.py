@@ -13,8 +13,8 @@ from bot.core.gallery import generations_page
 from bot.core.generations import trace
 from bot.discord.common import acknowledged, answer, core_of, locale_of, read_attachment, say
 from bot.discord.errors import guarded
-from bot.discord.results import artist_credit
 from bot.i18n import t
+from data.credit import public_credit
 from data.models import Generation, Maker, MakerStatus, SocialAccount, User, Visibility
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class Gallery(commands.Cog):
             elif found.generation is None:
                 await answer(interaction, say(interaction, "trace.unknown_id", trace=f"{found.trace_id:010x}"))
             else:
-                credit = await core.db(lambda s: artist_credit(s, found.maker.owner_id)) if found.maker else "?"
+                credit = await core.db(lambda s: public_credit(s, found.maker.owner_id).name) if found.maker else "?"
                 text = say(interaction, "trace.found", id=found.generation.id, trace=f"{found.trace_id:010x}",
                            maker=found.maker.name if found.maker else "?", artist=credit)
                 if found.source == "content":

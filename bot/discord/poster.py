@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING
 import discord
 from sqlmodel import select
 
+from bot.core.generations import unposted_result
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
 from bot.discord.common import guild_locale
-from bot.discord.results import (ResultCard, artist_credit, chunks, image_extension, result_embed, result_files,
+from bot.discord.results import (chunks, image_extension, result_embed, result_files,
                                  result_view)
 from bot.i18n import t
-from data.models import Generation, JobStatus, Maker, MakerStatus, User, Visibility
+from data.credit import public_credit
+from data.models import Generation, JobStatus, Maker, MakerStatus, Visibility
 from data.settings import redact
 
 if TYPE_CHECKING:
@@ -238,7 +240,7 @@ class ResultsPoster:
             self._posting.discard(generation_id)
 
     async def _post_generation(self, generation_id: int) -> discord.Message | None:
-        card = await self.core.db(lambda s: _load_card(s, generation_id))
+        card = await self.core.db(lambda s: unposted_result(s, generation_id))
         if card is None:
             return None
         gen = card.generation
@@ -287,7 +289,7 @@ class ResultsPoster:
                                       maker.guild_id)
         if channel is None:
             return
-        credit = await self.core.db(lambda s: artist_credit(s, maker.owner_id))
+        credit = await self.core.db(lambda s: public_credit(s, maker.owner_id).name)
         policy = await guild_settings(self.core, maker.guild_id) if maker.guild_id else None
         role = f"<@&{policy.moderator_role_id}> " if policy is not None and policy.moderator_role_id else ""
         text = role + t("review.waiting", guild_locale(getattr(channel, "guild", None)), name=maker.name,
@@ -298,7 +300,7 @@ class ResultsPoster:
         maker = await self.core.db(lambda s: s.get(Maker, maker_id))
         if maker is None or maker.status != MakerStatus.ready.value:
             return
-        credit = await self.core.db(lambda s: artist_credit(s, maker.owner_id))
+        credit = await self.core.db(lambda s: public_credit(s, maker.owner_id).name)
         tracked = self._tracked.get(("maker", maker_id))
         fallback = tracked.interaction.channel_id if tracked else None
         await self._tell("maker", maker_id, t("maker.ready_private", self._locale_for("maker", maker_id),
@@ -327,13 +329,3 @@ class ResultsPoster:
             if batch:
                 text = t("maker.training_images", locale, name=maker.name, artist=credit) if number == 0 else None
                 await channel.send(content=text, files=batch)
-
-
-def _load_card(s, generation_id: int) -> ResultCard | None:
-    gen = s.get(Generation, generation_id)
-    if gen is None or gen.status != JobStatus.done.value or gen.taken_down or gen.message_id:
-        return None
-    maker = s.get(Maker, gen.maker_id)
-    if maker is None:
-        return None
-    return ResultCard(gen, maker, artist_credit(s, maker.owner_id), s.get(User, gen.requester_id))

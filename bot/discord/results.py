@@ -5,39 +5,17 @@ class at start-up, so a click on a message posted before a restart still reaches
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import discord
-from sqlmodel import select
 
-from bot.core.generations import MAX_COUNT, delete_generation, get_generation
+from bot.core.generations import MAX_COUNT, ResultCard, delete_generation, get_generation
 from bot.core.moderation import file_report
 from bot.discord.common import acknowledged, actor_for, answer, core_of, say
 from bot.discord.errors import guarded
 from bot.i18n import t
-from data.models import Generation, Maker, SocialAccount, User
+from data.models import Generation, Maker
 
 MAX_FILES_PER_MESSAGE = 10
-
-
-@dataclass
-class ResultCard:
-    """What the poster needs to render a result: the row and who to credit."""
-
-    generation: Generation
-    maker: Maker
-    credit: str  # the artist as the public knows them, e.g. "@aoi_draws"
-    requester: User | None
-
-
-def artist_credit(s, user_id: int) -> str:
-    """The artist as the public knows them: their verified handle, else their display name."""
-    account = s.exec(select(SocialAccount).where(SocialAccount.user_id == user_id,
-                                                 SocialAccount.verified_at.is_not(None))).first()
-    if account is not None:
-        return f"@{account.handle.lstrip('@')}"
-    user = s.get(User, user_id)
-    return user.display_name if user and user.display_name else f"artist {user_id}"
 
 
 def image_extension(data: bytes) -> str:

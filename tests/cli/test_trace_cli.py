@@ -62,3 +62,35 @@ def _png(img) -> bytes:
     buffer = io.BytesIO()
     img.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_trace_links_the_gallery_page_and_credits_only_a_verified_account(tmp_path):
+    """The link `mimic trace` prints is the page the web gallery serves (/g/<id>), and the credit is the same public
+    credit the watermark and Discord use: an unverified (unproven) account is nobody's credit."""
+    url = f"sqlite:///{tmp_path / 'mimic.db'}"
+    db = Database(url)
+    db.upgrade()
+    with db.session() as s:
+        artist, fan = User(display_name="Aoi Tanaka"), User(display_name="hana")
+        s.add_all([artist, fan])
+        s.flush()
+        # linked first but never proven: must not be the credit
+        s.add(SocialAccount(user_id=artist.id, platform="x", account_id="7", handle="impostor_claim"))
+        maker = Maker(owner_id=artist.id, name="aoi", status="ready", usage="personal")
+        s.add(maker)
+        s.flush()
+        gen = Generation(requester_id=fan.id, maker_id=maker.id, prompt="smiling", trace_id=987_654_321_098,
+                         status="done")
+        s.add(gen)
+        s.commit()
+        gen_id = gen.id
+    db.dispose()
+    png = finalize_image(draw_illustration(5, (512, 512)), trace_id=987_654_321_098, artist="Aoi Tanaka",
+                         maker="aoi", prompt="smiling", generator="mimic test", var_dir=tmp_path / "var")
+    (tmp_path / "copy.png").write_bytes(png)
+    env = {**os.environ, "DATABASE_URL": url, "VAR_DIR": str(tmp_path / "var"), "PUBLIC_URL": "https://gallery.example/"}
+
+    code, out = run_trace(tmp_path / "copy.png", env)
+    assert code == 0 and out["generation"]["id"] == gen_id
+    assert out["generation"]["url"] == f"https://gallery.example/g/{gen_id}"
+    assert out["generation"]["artist"] == "Aoi Tanaka" and out["generation"]["artist_profile"] is None

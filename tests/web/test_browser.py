@@ -277,7 +277,8 @@ def test_image_page_and_a_report_reaching_the_moderators(browser, live):
     gen_id = live.seeded.gens["traced"]
     text = visit(browser, live, f"/g/{gen_id}")
     assert f"Image #{gen_id}" in text
-    assert "Style of Aoi Sato, maker aoi-style" in text and "a girl with a red umbrella in the rain" in text
+    # the artist's public credit (data.credit): the verified handle, as on the image and in Discord
+    assert "Style of @aoi_draws, maker aoi-style" in text and "a girl with a red umbrella in the rain" in text
     assert str(0x5A_1234_5678) in text and "The requester cannot delete this image until" in text
     shown = assert_images_loaded(browser, 1)
     assert shown[0]["width"] >= 256 and "Aoi Sato" in shown[0]["alt"]

@@ -107,7 +107,7 @@ async def test_a_finished_job_is_found_by_a_bare_link(core, monkeypatch):
         s.commit()
         gen_id = gen.id
     blob = core.app.blobs.put(b"\x89PNG rendered")
-    monkeypatch.setattr(jobs, "_render", lambda app, pipelines, generation_id, request, maker: [blob])
+    monkeypatch.setattr(jobs, "_render", lambda app, pipelines, request: [blob])
     redis = aioredis.Redis.from_url(core.app.redis_url)
     try:
         ctx = {"app": core.app, "pipelines": None, "redis": redis, "job_id": f"{core.settings.redis_prefix}:t"}
