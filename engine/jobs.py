@@ -23,6 +23,8 @@ from PIL import Image
 
 from data.context import AppContext
 from data.credit import public_credit
+from data.events import (Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
+                         TrainingCancelled, TrainingDone, TrainingFailed, TrainingProgress, TrainingStarted)
 from data.models import (Generation, GenerationKind, JobStatus, Maker, MakerImage, MakerStatus, TrainingJob,
                          utcnow)
 
@@ -61,8 +63,8 @@ def training_dir(app: AppContext, job_id: int) -> Path:
 
 
 def _thread_publisher(app: AppContext, loop: asyncio.AbstractEventLoop):
-    def publish(type_: str, **fields) -> None:
-        asyncio.run_coroutine_threadsafe(app.events.publish(type_, **fields), loop)
+    def publish(event: Event) -> None:
+        asyncio.run_coroutine_threadsafe(app.events.publish(event), loop)
     return publish
 
 
@@ -82,7 +84,7 @@ async def train_maker(ctx: dict, job_id: int) -> str:
             job.status, job.finished_at = JobStatus.cancelled.value, utcnow()
             s.add(job)
             s.commit()
-            await app.events.publish("training.cancelled", id=job_id, maker_id=job.maker_id)
+            await app.events.publish(TrainingCancelled(id=job_id, maker_id=job.maker_id))
             return "cancelled"
         job.status, job.attempts = JobStatus.running.value, job.attempts + 1
         job.started_at = job.started_at or utcnow()
@@ -92,7 +94,7 @@ async def train_maker(ctx: dict, job_id: int) -> str:
         blobs = [row.blob for row in s.exec(_select_images(maker.id))]
         base_model, trigger, maker_id = maker.base_model or app.settings.base_model, maker.trigger, maker.id
         checkpoint_blob = job.checkpoint_blob
-    await app.events.publish("training.started", id=job_id, maker_id=maker_id, attempt=job.attempts)
+    await app.events.publish(TrainingStarted(id=job_id, maker_id=maker_id, attempt=job.attempts))
 
     images = [Image.open(io.BytesIO(app.blobs.get(b))).convert("RGB") for b in blobs]
     work_dir = training_dir(app, job_id)
@@ -108,10 +110,10 @@ async def train_maker(ctx: dict, job_id: int) -> str:
             row.step, row.steps, row.loss = p.step, p.total, p.loss
             s.add(row)
             s.commit()
-        publish("training.progress", id=job_id, maker_id=maker_id, step=p.step, total=p.total,
-                loss=p.loss, eta_s=p.eta_s)
+        publish(TrainingProgress(id=job_id, maker_id=maker_id, step=p.step, total=p.total, loss=p.loss,
+                                 eta_s=p.eta_s))
 
-    from engine.train import TrainConfig, TrainingCancelled, TrainingPaused, train_lora
+    from engine.train import TrainConfig, TrainingPaused, TrainingStopped, train_lora
 
     cfg = TrainConfig(base_model=base_model, trigger=trigger, steps=app.settings.train_steps,
                       rank=app.settings.train_rank, resolution=app.settings.train_resolution,
@@ -145,21 +147,21 @@ async def train_maker(ctx: dict, job_id: int) -> str:
                         _requeue_training(app, job_id)
                         log.info("training job %s paused at step %s; it will resume there", job_id, paused.step)
                     raise stopping from None
-    except TrainingCancelled:
+    except TrainingStopped:
         finish_training(app, job_id, maker_id, JobStatus.cancelled, error="revoked by the artist")
         _drop_checkpoint(app, job_id)
         shutil.rmtree(work_dir, ignore_errors=True)
-        await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
+        await app.events.publish(TrainingCancelled(id=job_id, maker_id=maker_id))
         return "cancelled"
     except TrainingTimedOut as exc:
         log.warning("training job %s: %s", job_id, exc)
         finish_training(app, job_id, maker_id, JobStatus.failed, error=str(exc))
-        await app.events.publish("training.failed", id=job_id, maker_id=maker_id)
+        await app.events.publish(TrainingFailed(id=job_id, maker_id=maker_id))
         return "failed"
     except Exception as exc:
         log.exception("training job %s failed", job_id)
         finish_training(app, job_id, maker_id, JobStatus.failed, error=f"{type(exc).__name__}: {exc}"[:500])
-        await app.events.publish("training.failed", id=job_id, maker_id=maker_id)
+        await app.events.publish(TrainingFailed(id=job_id, maker_id=maker_id))
         return "failed"
 
     lora_blob = app.blobs.put_file(result.lora_path)
@@ -169,10 +171,10 @@ async def train_maker(ctx: dict, job_id: int) -> str:
     _drop_checkpoint(app, job_id)
     if not finished:
         app.blobs.delete(lora_blob)  # revoked while we were finishing: keep nothing
-        await app.events.publish("training.cancelled", id=job_id, maker_id=maker_id)
+        await app.events.publish(TrainingCancelled(id=job_id, maker_id=maker_id))
         return "cancelled"
     shutil.rmtree(work_dir, ignore_errors=True)
-    await app.events.publish("training.done", id=job_id, maker_id=maker_id, lora_blob=lora_blob)
+    await app.events.publish(TrainingDone(id=job_id, maker_id=maker_id, lora_blob=lora_blob))
     return "done"
 
 
@@ -296,13 +298,13 @@ async def generate(ctx: dict, generation_id: int) -> str:
             gen.status, gen.error, gen.finished_at = JobStatus.cancelled.value, "the maker is not available", utcnow()
             s.add(gen)
             s.commit()
-            await app.events.publish("generation.cancelled", id=generation_id, maker_id=gen.maker_id)
+            await app.events.publish(GenerationCancelled(id=generation_id, maker_id=gen.maker_id))
             return "cancelled"
         gen.status = JobStatus.running.value
         s.add(gen)
         s.commit()
         request = render_request(s, gen, maker, app.settings)
-    await app.events.publish("generation.started", id=generation_id, maker_id=request.maker_id)
+    await app.events.publish(GenerationStarted(id=generation_id, maker_id=request.maker_id))
     try:
         async with lease(ctx):
             blobs = await asyncio.to_thread(_render, app, ctx["pipelines"], request)
@@ -313,7 +315,7 @@ async def generate(ctx: dict, generation_id: int) -> str:
             gen.status, gen.error, gen.finished_at = JobStatus.failed.value, f"{type(exc).__name__}"[:200], utcnow()
             s.add(gen)
             s.commit()
-        await app.events.publish("generation.failed", id=generation_id, maker_id=request.maker_id)
+        await app.events.publish(GenerationFailed(id=generation_id, maker_id=request.maker_id))
         return "failed"
     with app.db.session() as s:
         gen = s.get(Generation, generation_id)
@@ -327,7 +329,7 @@ async def generate(ctx: dict, generation_id: int) -> str:
         gen.undeletable_until = now + timedelta(hours=app.settings.lock_hours)
         s.add(gen)
         s.commit()
-    await app.events.publish("generation.done", id=generation_id, maker_id=request.maker_id, images=blobs)
+    await app.events.publish(GenerationDone(id=generation_id, maker_id=request.maker_id, images=tuple(blobs)))
     return "done"
 
 

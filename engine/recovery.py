@@ -15,6 +15,7 @@ from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from sqlmodel import select
 
+from data.events import GenerationFailed, TrainingFailed
 from data.context import AppContext
 from data.models import Generation, JobStatus, TrainingJob, utcnow
 from engine.queue import GENERATE_TASK, TRAIN_TASK, generation_job_id, queue_name, training_job_id
@@ -80,6 +81,6 @@ async def _fail_if_open(app: AppContext, model, row_id: int) -> bool:
             s.commit()
     if model is TrainingJob:
         finish_training(app, row_id, maker_id, JobStatus.failed, error=GAVE_UP)
-    kind = "training" if model is TrainingJob else "generation"
-    await app.events.publish(f"{kind}.failed", id=row_id, maker_id=maker_id)  # so the bot tells the person
+    failed = TrainingFailed if model is TrainingJob else GenerationFailed
+    await app.events.publish(failed(id=row_id, maker_id=maker_id))  # so the bot tells the person
     return True

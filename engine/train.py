@@ -33,7 +33,7 @@ TEXT_ENCODER_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 KEEP_CHECKPOINTS = 2
 
 
-class TrainingCancelled(Exception):
+class TrainingStopped(Exception):
     """should_stop() said so; the latest checkpoint stays on disk."""
 
 
@@ -282,7 +282,7 @@ def train_lora(cfg: TrainConfig, images: list[Image.Image], work_dir: Path, *,
     """Train a LoRA on `images`; resumes from `work_dir`'s checkpoints; writes weights, metadata and samples.
 
     With a `pipeline_cache` its device and dtype are used (`device`/`dtype` apply only to a cache made here).
-    Blocking and CPU/GPU-heavy: run it in a worker thread. Between steps, raises TrainingCancelled when
+    Blocking and CPU/GPU-heavy: run it in a worker thread. Between steps, raises TrainingStopped when
     should_stop() is true and, after checkpointing the current step, TrainingPaused when should_pause() is.
     `on_checkpoint(path, step)` is called after each checkpoint is complete (to copy it off the machine)."""
     from diffusers import DDPMScheduler, UNet2DConditionModel
@@ -358,7 +358,7 @@ def train_lora(cfg: TrainConfig, images: list[Image.Image], work_dir: Path, *,
 
     for step in range(start_step, cfg.steps):
         if should_stop is not None and should_stop():
-            raise TrainingCancelled(f"training stopped at step {step} of {cfg.steps}")
+            raise TrainingStopped(f"training stopped at step {step} of {cfg.steps}")
         if should_pause is not None and should_pause():
             if step > start_step and not (work_dir / "checkpoints" / f"step-{step}").is_dir():
                 checkpoint(step)

@@ -27,6 +27,8 @@ from bot.discord.common import guild_locale
 from bot.discord.results import (chunks, image_extension, result_embed, result_files,
                                  result_view)
 from bot.i18n import t
+from data.events import (BotProbe, Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
+                         JobEvent, TrainingCancelled, TrainingDone, TrainingFailed, TrainingProgress, TrainingStarted)
 from data.credit import public_credit
 from data.models import Generation, JobStatus, Maker, MakerStatus, Visibility
 from data.settings import redact
@@ -94,13 +96,13 @@ class ResultsPoster:
         events = self.core.app.events
         prober = asyncio.create_task(self._probe_until_ready())
         try:
-            async for event in events.listen():
-                if event.get("type") == "bot.probe":
-                    if event.get("nonce") == self._probe and not self.ready.is_set():
+            async for event in events.events():
+                if isinstance(event, BotProbe):
+                    if event.nonce == self._probe and not self.ready.is_set():
                         self.ready.set()
                         await self._guarded("catch-up", self._catch_up())
                     continue
-                await self._guarded(str(event.get("type")), self.handle(event))
+                await self._guarded(event.type, self.handle(event))
         finally:
             prober.cancel()
 
@@ -115,7 +117,7 @@ class ResultsPoster:
     async def _probe_until_ready(self) -> None:
         """Publish a probe until our own subscription hears it: then no later event can be missed."""
         while not self.ready.is_set():
-            await self.core.app.events.publish("bot.probe", nonce=self._probe)
+            await self.core.app.events.publish(BotProbe(nonce=self._probe))
             await asyncio.sleep(0.05)
 
     async def _catch_up(self) -> None:
@@ -165,32 +167,33 @@ class ResultsPoster:
         return str(tracked.interaction.locale.value) if tracked else "en"
 
     # --- events -----------------------------------------------------------------------------------------
-    async def handle(self, event: dict) -> None:
-        kind, row_id = event.get("type", ""), int(event.get("id") or 0)
-        maker_id = int(event.get("maker_id") or 0)
-        if kind == "generation.done":
+    async def handle(self, event: Event) -> None:
+        if not isinstance(event, JobEvent):
+            return
+        row_id, maker_id = event.id, event.maker_id
+        if isinstance(event, GenerationDone):
             await self.post_generation(row_id)
-        elif kind == "generation.started":
+        elif isinstance(event, GenerationStarted):
             name = await self._maker_name(maker_id)
             await self._tell("generation", row_id, t("generate.running", self._locale_for("generation", row_id),
                                                      name=name), progress=True)
-        elif kind == "generation.failed":
+        elif isinstance(event, GenerationFailed):
             await self._tell("generation", row_id, t("generate.failed", self._locale_for("generation", row_id),
                                                      id=row_id), final=True)
-        elif kind == "generation.cancelled":
+        elif isinstance(event, GenerationCancelled):
             gen = await self.core.db(lambda s: s.get(Generation, row_id))
             await self._tell("generation", row_id, t("generate.cancelled", self._locale_for("generation", row_id),
                                                      id=row_id, reason=gen.error if gen else ""), final=True)
-        elif kind in ("training.started", "training.progress"):
+        elif isinstance(event, (TrainingStarted, TrainingProgress)):
             name = await self._maker_name(maker_id)
             locale = self._locale_for("maker", maker_id)
-            await self._tell("maker", maker_id, t("maker.training_progress", locale, name=name,
-                                                  step=event.get("step", 0), total=event.get("total", "?")),
-                             progress=True)
-        elif kind == "training.done":
+            step, total = (event.step, event.total or "?") if isinstance(event, TrainingProgress) else (0, "?")
+            await self._tell("maker", maker_id, t("maker.training_progress", locale, name=name, step=step,
+                                                  total=total), progress=True)
+        elif isinstance(event, TrainingDone):
             await self.announce_maker(maker_id)
-        elif kind in ("training.failed", "training.cancelled"):
-            key = "maker.training_failed" if kind == "training.failed" else "maker.training_cancelled"
+        elif isinstance(event, (TrainingFailed, TrainingCancelled)):
+            key = "maker.training_failed" if isinstance(event, TrainingFailed) else "maker.training_cancelled"
             name = await self._maker_name(maker_id)
             await self._tell("maker", maker_id, t(key, self._locale_for("maker", maker_id), name=name), final=True)
 

@@ -6,6 +6,7 @@ import asyncio
 
 from sqlmodel import select
 
+from data.events import GenerationDone, TrainingDone
 from data.models import AuditEvent, Generation, GuildSettings, Report, User
 from tests.fakes.discord_fake.interactions import Upload
 from tests.fakes.discord_fake.records import EPHEMERAL
@@ -23,7 +24,7 @@ async def test_result_is_posted_with_the_bot_token_in_the_gallery_channel(world)
     await world.run("server settings", {"gallery_channel": world.discord.channel("gallery")}, user="manager")
     gen = await world.finished_generation(maker, fan, images=2)
 
-    await world.app.events.publish("generation.done", id=gen.id, maker_id=maker.id, images=gen.image_blobs)
+    await world.app.events.publish(GenerationDone(id=gen.id, maker_id=maker.id, images=tuple(gen.image_blobs)))
     message = await _posted(world, gen.id)
     await world.bot.poster.wait_posted(gen.id)
 
@@ -42,7 +43,7 @@ async def test_without_a_gallery_channel_the_result_goes_to_the_request_channel(
     artist = await world.verified_artist()
     maker = await world.ready_maker(artist)
     gen = await world.finished_generation(maker, await world.db_user("fan"), channel="general")
-    await world.app.events.publish("generation.done", id=gen.id, maker_id=maker.id)
+    await world.app.events.publish(GenerationDone(id=gen.id, maker_id=maker.id))
     message = await _posted(world, gen.id, channel="general")
     assert message.source == "bot"
 
@@ -272,7 +273,7 @@ async def test_training_images_are_published_only_when_the_server_policy_says_so
         maker = await world.ready_maker(artist, name=name)
         blobs = [world.app.blobs.put(png(seed)) for seed in range(12)]
         await world.core.db(lambda s: (s.add_all(MakerImage(maker_id=maker.id, blob=b) for b in blobs), s.commit()))
-        await world.app.events.publish("training.done", id=maker.id, maker_id=maker.id)
+        await world.app.events.publish(TrainingDone(id=maker.id, maker_id=maker.id))
         await world.discord.wait_for_message(gallery, lambda m, n=name: f"**{n}**" in m.content
                                              and "ready" in m.content)
     images = await world.discord.wait_for_message(gallery, lambda m: "Training images of **open**" in m.content)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from data.events import GenerationDone, GenerationStarted
 from data.models import Generation
 
 EDIT = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
@@ -20,14 +21,14 @@ async def test_progress_edits_are_throttled_to_one_every_3_seconds(world):
     maker, gen, handle, answer = await _queued(world)
     edits_before = answer.edits
     for _ in range(5):
-        await world.app.events.publish("generation.started", id=gen.id, maker_id=maker.id)
+        await world.app.events.publish(GenerationStarted(id=gen.id, maker_id=maker.id))
     await handle.wait_response(5, lambda m: "Generating" in m.content)
 
     # the final result is not progress: it is always reported, and posted in public with the bot token
     gen_row = await world.core.db(lambda s: s.get(Generation, gen.id))
     gen_row.status, gen_row.image_blobs = "done", [world.app.blobs.put(b"\x89PNG\r\n\x1a\nnot-really-an-image")]
     await world.core.db(lambda s: (s.merge(gen_row), s.commit()))
-    await world.app.events.publish("generation.done", id=gen.id, maker_id=maker.id)
+    await world.app.events.publish(GenerationDone(id=gen.id, maker_id=maker.id))
     await world.bot.poster.wait_posted(gen.id)
     final = await handle.wait_response(5, lambda m: "Done!" in m.content)
     assert final.edits - edits_before == 2  # one progress edit out of five events, then the final one
@@ -39,7 +40,7 @@ async def test_after_15_minutes_the_result_is_still_posted_with_the_bot_token(wo
     gen_row = await world.core.db(lambda s: s.get(Generation, gen.id))
     gen_row.status, gen_row.image_blobs = "done", [world.app.blobs.put(b"\x89PNG\r\n\x1a\nstill-fine")]
     await world.core.db(lambda s: (s.merge(gen_row), s.commit()))
-    await world.app.events.publish("generation.done", id=gen.id, maker_id=maker.id)
+    await world.app.events.publish(GenerationDone(id=gen.id, maker_id=maker.id))
     posted = await world.bot.poster.wait_posted(gen.id)
     message = world.discord.messages[posted.id]
     assert message.source == "bot" and len(message.files) == 1
@@ -77,7 +78,7 @@ async def test_a_rate_limited_gallery_post_is_retried(world):
     gen = await world.finished_generation(maker, await world.db_user("fan"))
     route = "POST /channels/{channel_id}/messages"
     world.discord.inject_429(route, count=1, retry_after=0.2)
-    await world.app.events.publish("generation.done", id=gen.id, maker_id=maker.id)
+    await world.app.events.publish(GenerationDone(id=gen.id, maker_id=maker.id))
     posted = await world.bot.poster.wait_posted(gen.id, timeout=10)
     assert [r.status for r in world.discord.requests_to(route)] == [429, 200]
     assert world.discord.messages[posted.id].source == "bot"

@@ -1,7 +1,6 @@
 """Fixtures for the engine's ML tests: one thread for torch, procedural artworks, two trained tiny LoRAs."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from PIL import Image

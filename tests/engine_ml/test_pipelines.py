@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.pipelines import (ModelLoadError, PipelineCache, default_image_size, load_pipeline, model_family,
+from engine.pipelines import (ModelLoadError, default_image_size, load_pipeline, model_family,
                               resolve_device_dtype, safe_adapter_name)
 from engine.tiny import build_tiny_pipeline
 

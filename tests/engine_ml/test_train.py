@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from engine.pipelines import load_pipeline
-from engine.train import TrainingCancelled, train_lora
+from engine.train import TrainingStopped, train_lora
 from tests.engine_ml.helpers import quick_config
 
 
@@ -82,7 +82,7 @@ def test_should_stop_cancels_and_a_different_seed_gives_different_weights(tiny_m
         calls.append(1)
         return len(calls) > 4
 
-    with pytest.raises(TrainingCancelled):
+    with pytest.raises(TrainingStopped):
         train_lora(cfg, artworks, tmp_path / "cancelled", should_stop=should_stop)
     assert [p.name for p in (tmp_path / "cancelled" / "checkpoints").iterdir()] == ["step-3"]
     other = train_lora(cfg, artworks, tmp_path / "cancelled")

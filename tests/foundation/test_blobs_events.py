@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from data.blobs import BlobNotFound, BlobStore
-from data.events import EventBus
+from data.events import EventBus, GenerationDone, parse_event
 from data.redis import ensure_embedded_redis, stop_embedded_redis
 
 
@@ -36,7 +36,7 @@ async def _roundtrip(url: str, prefix: str) -> dict:
     task = asyncio.create_task(listen())
     try:
         for _ in range(50):  # publish until the subscription is live
-            await bus.publish("job.done", id=7)
+            await bus.publish(GenerationDone(id=7, maker_id=3, images=("a" * 64,)))
             try:
                 return await asyncio.wait_for(received.get(), 0.1)
             except asyncio.TimeoutError:
@@ -49,7 +49,12 @@ async def _roundtrip(url: str, prefix: str) -> dict:
 
 
 async def test_events_over_real_redis(settings):
-    assert await _roundtrip(settings.redis_url, settings.redis_prefix) == {"type": "job.done", "id": 7}
+    wire = await _roundtrip(settings.redis_url, settings.redis_prefix)
+    assert wire == {"type": "generation.done", "id": 7, "maker_id": 3, "images": ["a" * 64]}
+    assert parse_event(wire) == GenerationDone(id=7, maker_id=3, images=("a" * 64,))
+    assert parse_event({"type": "generation.done", "id": 7}) is None  # no maker_id: not that event
+    assert parse_event({"type": "from.a.newer.worker", "id": 7, "maker_id": 3}) is None
+    assert parse_event({**wire, "extra": 1}) == GenerationDone(id=7, maker_id=3, images=("a" * 64,))
 
 
 async def test_events_over_embedded_redis(tmp_path):
@@ -57,6 +62,6 @@ async def test_events_over_embedded_redis(tmp_path):
     try:
         assert url.startswith("unix://")
         assert ensure_embedded_redis(tmp_path / "var") == url  # a second process reuses the same server
-        assert await _roundtrip(url, "mimic") == {"type": "job.done", "id": 7}
+        assert (await _roundtrip(url, "mimic"))["type"] == "generation.done"
     finally:
         stop_embedded_redis(tmp_path / "var")

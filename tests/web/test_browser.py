@@ -272,7 +272,6 @@ def test_artists_list(browser, live):
 
 
 def test_image_page_and_a_report_reaching_the_moderators(browser, live):
-    from selenium.webdriver.common.by import By
 
     gen_id = live.seeded.gens["traced"]
     text = visit(browser, live, f"/g/{gen_id}")

@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from aiohttp import FormData, web
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 
