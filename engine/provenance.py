@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 
 from PIL import Image
 
+from data.media import sniff_mime
 from data.settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -291,16 +292,6 @@ def sign_c2pa(image_bytes: bytes, mime: str, *, title: str, generator: str, trac
             return out.getvalue()
     except (c2pa.C2paError, OSError) as exc:
         raise ProvenanceError(f"C2PA signing failed ({type(exc).__name__}); check C2PA_CERT/C2PA_KEY") from exc
-
-
-def sniff_mime(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def read_c2pa(data: bytes, mime: str | None = None) -> dict | None:

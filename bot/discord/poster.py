@@ -24,12 +24,12 @@ from bot.core.generations import unposted_result
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
 from bot.discord.common import guild_locale
-from bot.discord.results import (chunks, image_extension, result_embed, result_files,
-                                 result_view)
+from bot.discord.results import chunks, result_embed, result_files, result_view
 from bot.i18n import t
+from data.credit import public_credit
 from data.events import (BotProbe, Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
                          JobEvent, TrainingCancelled, TrainingDone, TrainingFailed, TrainingProgress, TrainingStarted)
-from data.credit import public_credit
+from data.media import file_extension
 from data.models import Generation, JobStatus, Maker, MakerStatus, Visibility
 from data.settings import redact
 
@@ -327,7 +327,7 @@ class ResultsPoster:
             data = self.core.app.blobs.get(row.blob)
             if len(data) <= limit:
                 files.append(discord.File(io.BytesIO(data), filename=f"{maker.name}-training-{index + 1}."
-                                          f"{image_extension(data)}"))
+                                          f"{file_extension(data)}"))
         for number, batch in enumerate(chunks(files)):
             if batch:
                 text = t("maker.training_images", locale, name=maker.name, artist=credit) if number == 0 else None

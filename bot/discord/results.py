@@ -13,19 +13,10 @@ from bot.core.moderation import file_report
 from bot.discord.common import acknowledged, actor_for, answer, core_of, say
 from bot.discord.errors import guarded
 from bot.i18n import t
+from data.media import file_extension
 from data.models import Generation, Maker
 
 MAX_FILES_PER_MESSAGE = 10
-
-
-def image_extension(data: bytes) -> str:
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "png"
-    if data[:3] == b"\xff\xd8\xff":
-        return "jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return "png"
 
 
 def result_files(card: ResultCard, images: list[bytes], size_limit: int) -> tuple[list[discord.File], int]:
@@ -36,7 +27,7 @@ def result_files(card: ResultCard, images: list[bytes], size_limit: int) -> tupl
             too_big += 1
             continue
         files.append(discord.File(io.BytesIO(data), filename=f"mimic-{card.generation.id}-{index + 1}."
-                                  f"{image_extension(data)}"))
+                                  f"{file_extension(data)}"))
     return files, too_big
 
 

@@ -7,18 +7,6 @@ from collections import OrderedDict
 from PIL import Image
 
 THUMB_SIDE = 360
-_SNIFF = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
-          (b"BM", "image/bmp"))  # what browsers show as is
-
-
-def content_type(data: bytes) -> str | None:
-    """The image type by magic bytes; None for anything we would not send as an image."""
-    for magic, kind in _SNIFF:
-        if data.startswith(magic):
-            return kind
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def as_png(data: bytes, max_pixels: int = 40_000_000) -> bytes:

@@ -12,11 +12,12 @@ from yarl import URL
 from bot.core import gallery as views_of
 from bot.core.errors import Refusal
 from bot.web import i18n
-from bot.web.images import as_png, content_type, make_thumbnail
+from bot.web.images import as_png, make_thumbnail
 from bot.web.security import CSRF_COOKIE, CSRF_FIELD, client_address
 from bot.web.server import GALLERY, Gallery
 from bot.web.uploads import CHUNK, UploadTooLarge, read_form
 from data.blobs import BlobNotFound
+from data.media import browser_mime
 
 log = logging.getLogger("mimic.web")
 LANG_COOKIE = "mimic_lang"
@@ -309,7 +310,7 @@ def _image_response(request: web.Request, etag: str, body: bytes, ctype: str) ->
 
 async def image_blob(request: web.Request) -> web.Response:
     digest, data = await _public_bytes(request)
-    ctype = content_type(data)
+    ctype = browser_mime(data)
     if ctype is None:  # stored in a format browsers do not show (TIFF): a PNG copy, never the raw bytes
         try:
             data = await asyncio.to_thread(as_png, data, _gallery(request).settings.max_image_pixels)

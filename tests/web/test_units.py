@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.web.i18n import STRINGS, negotiate, pick_locale
-from bot.web.images import ThumbnailCache, content_type
+from bot.web.images import ThumbnailCache
+from data.media import browser_mime
 from bot.web.security import Csrf, Limit, RateLimiter, client_address, trusted_networks
 from bot.web.views import _safe_return
 
@@ -88,10 +89,10 @@ def test_redirects_stay_on_this_site():
 
 
 def test_only_images_browsers_show_are_sniffed():
-    assert content_type(b"\x89PNG\r\n\x1a\n....") == "image/png"
-    assert content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
-    assert content_type(b"<svg xmlns='http://www.w3.org/2000/svg'/>") is None
-    assert content_type(b"<html><script>") is None
+    assert browser_mime(b"\x89PNG\r\n\x1a\n....") == "image/png"
+    assert browser_mime(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert browser_mime(b"<svg xmlns='http://www.w3.org/2000/svg'/>") is None
+    assert browser_mime(b"<html><script>") is None
 
 
 def test_thumbnail_cache_evicts_least_recently_used():
