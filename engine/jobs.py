@@ -27,6 +27,7 @@ from data.events import (Event, GenerationCancelled, GenerationDone, GenerationF
                          TrainingCancelled, TrainingDone, TrainingFailed, TrainingProgress, TrainingStarted)
 from data.models import (Generation, GenerationKind, JobStatus, Maker, MakerImage, MakerStatus, TrainingJob,
                          utcnow)
+from engine.worker_context import WorkerContext
 
 log = logging.getLogger("mimic.worker")
 
@@ -39,7 +40,7 @@ class TrainingTimedOut(Exception):
 
 
 @asynccontextmanager
-async def lease(ctx: dict):
+async def lease(ctx: WorkerContext):
     """Refresh arq's in-progress key with a short TTL while the job runs (a heartbeat)."""
     app: AppContext = ctx["app"]
     ttl_ms = int(app.settings.job_lease_s * 1000)
@@ -71,7 +72,7 @@ def _thread_publisher(app: AppContext, loop: asyncio.AbstractEventLoop):
 # --- training -----------------------------------------------------------------------------------------
 
 
-async def train_maker(ctx: dict, job_id: int) -> str:
+async def train_maker(ctx: WorkerContext, job_id: int) -> str:
     app: AppContext = ctx["app"]
     with app.db.session() as s:
         job = s.get(TrainingJob, job_id)
@@ -285,7 +286,7 @@ class _StopChecker:
 # --- generation ---------------------------------------------------------------------------------------
 
 
-async def generate(ctx: dict, generation_id: int) -> str:
+async def generate(ctx: WorkerContext, generation_id: int) -> str:
     app: AppContext = ctx["app"]
     with app.db.session() as s:
         gen = s.get(Generation, generation_id)

@@ -31,6 +31,7 @@ SAMPLE_GRID_NAME = "samples.png"
 UNET_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 TEXT_ENCODER_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 KEEP_CHECKPOINTS = 2
+TRAINABLE_PREDICTIONS = ("epsilon", "v_prediction")  # the targets _loss and the step know
 
 
 class TrainingStopped(Exception):
@@ -297,6 +298,10 @@ def train_lora(cfg: TrainConfig, images: list[Image.Image], work_dir: Path, *,
     cache = pipeline_cache or PipelineCache(device, dtype)
     base = cache.get(cfg.base_model)
     family = model_family(base)
+    prediction = base.scheduler.config.get("prediction_type", "epsilon")
+    if prediction not in TRAINABLE_PREDICTIONS:  # a loss against the wrong target trains garbage, silently
+        raise ValueError(f"the base model's scheduler predicts {prediction!r}; training supports "
+                         f"{', '.join(TRAINABLE_PREDICTIONS)} only")
     if cfg.train_text_encoder and family == "sdxl":
         raise ValueError("training the text encoders is supported for SD 1.x/2.x bases only")
     dev = cache.device

@@ -11,6 +11,7 @@ from data.settings import Settings
 from engine.jobs import generate, train_maker
 from engine.queue import GENERATE_TASK, TRAIN_TASK, queue_name
 from engine.recovery import recover_jobs
+from engine.worker_context import WorkerContext
 
 log = logging.getLogger("mimic.worker")
 
@@ -38,7 +39,7 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
     owns_app = app is None
     app = app or AppContext.create(settings)
 
-    async def startup(ctx: dict) -> None:
+    async def startup(ctx: WorkerContext) -> None:
         if settings.cpu_threads:
             import torch
 
@@ -47,10 +48,10 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
         ctx["pipelines"] = _LazyPipelines(settings)
         log.info("worker ready on queue %s", queue_name(settings.redis_prefix))
 
-    async def recover(ctx: dict) -> None:
+    async def recover(ctx: WorkerContext) -> None:
         await recover_jobs(ctx["app"], ctx["redis"])
 
-    async def shutdown(ctx: dict) -> None:
+    async def shutdown(ctx: WorkerContext) -> None:
         if owns_app:
             await app.aclose()
 

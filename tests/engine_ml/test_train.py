@@ -206,3 +206,18 @@ def test_mixed_precision_keeps_lora_weights_in_float32(tiny_model_dir, artworks,
     assert {w.dtype for w in weights.values()} == {torch.float32}
     assert all(torch.isfinite(w).all() for w in weights.values()) and np.isfinite(result.final_loss)
     assert any(w.abs().sum() > 0 for k, w in weights.items() if "lora_B" in k or "lora.up" in k)
+
+
+def test_a_base_model_predicting_an_unknown_target_is_refused_before_any_step(tiny_model_dir, artworks, tmp_path):
+    import json
+    import shutil
+
+    base = tmp_path / "x0-model"
+    shutil.copytree(tiny_model_dir, base)
+    config_path = base / "scheduler" / "scheduler_config.json"
+    config = json.loads(config_path.read_text())
+    config["prediction_type"] = "sample"
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="predicts 'sample'"):
+        train_lora(quick_config(base, sample_count=0), artworks, tmp_path / "work")
+    assert not (tmp_path / "work" / "checkpoints").exists()
