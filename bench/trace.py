@@ -1,4 +1,4 @@
-"""Benchmark of tracing by content (engine/content_trace.py): memory per generated image, load and look-up times,
+"""Benchmark of tracing by content (bot/core/content_index.py): memory per generated image, load and look-up times,
 hits on edited copies and false hits on pictures never made, at 1,000 and 10,000 generated images.
 
 The generated images are procedural illustrations in five styles (verification/synthetic.py) at 512 px, recorded
@@ -31,11 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import SQLModel, func, select  # noqa: E402
 
+from bot.core import content_index  # noqa: E402
+from bot.core.content_index import ContentIndex  # noqa: E402
 from data.blobs import BlobStore  # noqa: E402
 from data.db import Database  # noqa: E402
 from data.models import Generation, GenerationFingerprint, Maker, User  # noqa: E402
-from engine import content_trace  # noqa: E402
-from engine.content_trace import ContentIndex, fingerprint_generated  # noqa: E402
+from engine import generation_fingerprints  # noqa: E402
+from engine.generation_fingerprints import fingerprint_generated  # noqa: E402
 from engine.trace import trace_image  # noqa: E402
 from engine.watermark import watermark_image  # noqa: E402
 from verification.hashing import FINGERPRINT_VERSION, fingerprint  # noqa: E402
@@ -87,14 +89,14 @@ EDITS = {
 # --- the recorded images (cached) ---------------------------------------------------------------------------------
 def _fingerprint_row(i: int) -> tuple[int, bytes, int, str, int, bytes]:
     fp = fingerprint_generated(picture(i))
-    descriptors = np.ascontiguousarray(fp.features.descriptors[:content_trace.INDEX_FEATURES]).tobytes()
+    descriptors = np.ascontiguousarray(fp.features.descriptors[:generation_fingerprints.INDEX_FEATURES]).tobytes()
     return i, fingerprint_to_bytes(fp), fp.phash, fp.pdq_hex, fp.pdq_quality, descriptors
 
 
 def recorded(n: int, jobs: int) -> tuple[Database, BlobStore, int]:
     """A database and blob store holding generated images 0..n-1 at least (one generation each, trace id
     TRACE_BASE + i), and how many it holds: one cache grows for every size."""
-    folder = CACHE / f"trace-v{FINGERPRINT_VERSION}-f{content_trace.INDEX_FEATURES}"
+    folder = CACHE / f"trace-v{FINGERPRINT_VERSION}-f{generation_fingerprints.INDEX_FEATURES}"
     db, blobs = Database(f"sqlite:///{folder / 'mimic.db'}"), BlobStore(folder / "blobs")
     SQLModel.metadata.create_all(db.engine)
     with db.session() as s:
@@ -154,7 +156,7 @@ def pct(values: list[float], q: float) -> float:
 def run(n: int, args) -> None:
     db, blobs, total = recorded(n, args.jobs)
     print(f"\n=== {n:,} generated images "
-          f"(segments of {content_trace.SEGMENT_IMAGES}, {content_trace.INDEX_FEATURES} descriptors each) ===")
+          f"(segments of {content_index.SEGMENT_IMAGES}, {generation_fingerprints.INDEX_FEATURES} descriptors each) ===")
     started = time.perf_counter()
     index = ContentIndex(db, blobs, max_images=n)  # the newest n: images total-n .. total-1
     index.refresh()
@@ -239,7 +241,7 @@ def db_maker(db: Database) -> Maker:
 def _forget(db: Database, blobs: BlobStore, trace_id: int) -> None:
     with db.session() as s:
         gen = s.exec(select(Generation).where(Generation.trace_id == trace_id)).first()
-    content_trace.forget_fingerprints(db, blobs, gen.id)
+    generation_fingerprints.forget_fingerprints(db, blobs, gen.id)
     with db.session() as s:
         s.delete(s.get(Generation, gen.id))
         s.commit()

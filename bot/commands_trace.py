@@ -56,7 +56,7 @@ def _content_index(settings: Settings):
 
     from data.blobs import BlobStore
     from data.models import GenerationFingerprint
-    from engine.content_trace import ContentIndex
+    from bot.core.content_index import ContentIndex
 
     url = make_url(settings.resolved_database_url)
     if url.drivername.startswith("sqlite") and not (url.database and Path(url.database).is_file()):

@@ -230,7 +230,7 @@ def _index_generation_images(session: OrmSession, _flush_context) -> None:
 
 class GenerationFingerprint(SQLModel, table=True):
     """The content fingerprint of one generated image, so that a copy whose invisible mark and metadata are gone (a
-    crop that cut the credit off, a heavy edit) is still traced to its generation (see engine/content_trace.py).
+    crop that cut the credit off, a heavy edit) is still traced to its generation (see bot/core/content_index.py).
     Written by the worker when it makes the image and kept when the image is taken down or deleted, so moderators
     can trace copies of what they removed. `id` only grows, never reused (AUTOINCREMENT on SQLite too): the
     in-process index catches up by it."""

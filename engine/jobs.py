@@ -393,10 +393,10 @@ def _render(app: AppContext, pipelines, request: RenderRequest) -> list[str]:
     return blobs
 
 
-# A copy whose mark and metadata are gone (a crop, a heavy edit) is traced by its content (engine.content_trace).
+# A copy whose mark and metadata are gone (a crop, a heavy edit) is traced by its content (bot/core/content_index.py).
 # Failing to fingerprint costs only that fallback: the image is still made, marked and delivered.
 def _content_fingerprint(app: AppContext, generation_id: int, image: Image.Image, blob: str):
-    from engine.content_trace import fingerprint_generated, store_fingerprint
+    from engine.generation_fingerprints import fingerprint_generated, store_fingerprint
 
     try:
         return store_fingerprint(app.blobs, blob, fingerprint_generated(image))
@@ -407,7 +407,7 @@ def _content_fingerprint(app: AppContext, generation_id: int, image: Image.Image
 
 
 def _record_fingerprints(app: AppContext, generation_id: int, prints: list) -> None:
-    from engine.content_trace import record_fingerprints
+    from engine.generation_fingerprints import record_fingerprints
 
     try:
         record_fingerprints(app.db, app.blobs, generation_id, prints)
@@ -417,6 +417,6 @@ def _record_fingerprints(app: AppContext, generation_id: int, prints: list) -> N
 
 
 def _forget_fingerprints(app: AppContext, generation_id: int) -> None:
-    from engine.content_trace import forget_fingerprints
+    from engine.generation_fingerprints import forget_fingerprints
 
     forget_fingerprints(app.db, app.blobs, generation_id)

@@ -30,7 +30,7 @@ class TraceResult:
     trace_id: int | None
     xmp: dict | None
     c2pa: dict | None
-    source: str | None = None  # "watermark", "c2pa", "xmp", None; "content" (see engine.content_trace)
+    source: str | None = None  # "watermark", "c2pa", "xmp", None; "content" (see bot/core/content_index.py)
 
 
 def _open_image(data: bytes, max_pixels: int) -> Image.Image:

@@ -50,7 +50,7 @@ class Core:
         """Generated images by content, for tracing copies without a mark (loaded on the first such trace; one per
         process: the bot and the web gallery of `mimic run` share it)."""
         if self._content_index is None:
-            from engine.content_trace import ContentIndex
+            from bot.core.content_index import ContentIndex
 
             if "content_index" not in self.app.caches:
                 self.app.caches["content_index"] = ContentIndex(self.app.db, self.app.blobs,

@@ -169,7 +169,7 @@ class TraceFound:
     generation: Generation | None
     maker: Maker | None
     artist: User | None
-    source: str | None = None  # what gave the id: "watermark", "c2pa", "xmp" or "content" (see engine.content_trace)
+    source: str | None = None  # what gave the id: "watermark", "c2pa", "xmp" or "content" (see bot/core/content_index.py)
     credit: Credit | None = None  # the artist's public credit (data.credit), as on the image
 
 
@@ -181,7 +181,7 @@ def trace_image(data: bytes, *, settings, db, content_index, max_bytes: int | No
     blocks: decoding and matching). `db` and `content_index` may be None where an install has no database yet."""
     from bot.core.ownership import image_reason
     from bot.i18n import Text
-    from engine.content_trace import trace_copy
+    from bot.core.content_index import trace_copy
     from engine.trace import TraceError
     from verification.imaging import ImageRejected, load_image
 

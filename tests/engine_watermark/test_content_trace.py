@@ -1,4 +1,4 @@
-"""Tracing by content (engine.content_trace): a copy whose mark and metadata are gone (the credit cropped off and
+"""Tracing by content (bot/core/content_index.py, engine/generation_fingerprints.py): a copy whose mark and metadata are gone (the credit cropped off and
 re-encoded, flipped, shrunk) is found among the generated images with the ownership gate's matcher; unrelated and
 same-style pictures are not; the in-memory index follows new rows, spans segments and keeps to its bound."""
 from __future__ import annotations
@@ -12,9 +12,11 @@ from sqlmodel import SQLModel, select
 from data.blobs import BlobStore
 from data.db import Database
 from data.models import Generation, GenerationFingerprint, Maker, User
-from engine import content_trace
-from engine.content_trace import (ContentIndex, fingerprint_generated, forget_fingerprints, record_fingerprints,
-                                  store_fingerprint, trace_copy)
+from bot.core import content_index
+from bot.core.content_index import ContentIndex, trace_copy
+from engine import generation_fingerprints
+from engine.generation_fingerprints import (fingerprint_generated, forget_fingerprints, record_fingerprints,
+                                            store_fingerprint)
 from engine.trace import read_invisible
 from engine.watermark import watermark_image
 from verification.synthetic import STYLES, draw_illustration
@@ -131,7 +133,7 @@ def test_trace_copy_falls_back_to_content_only_without_an_id(store):
 
 def test_the_index_follows_new_rows_across_segments_and_keeps_its_bound(store, monkeypatch):
     db, blobs, _ = store
-    monkeypatch.setattr(content_trace, "SEGMENT_IMAGES", 2)
+    monkeypatch.setattr(content_index, "SEGMENT_IMAGES", 2)
     first = generate(store, 1, count=3)  # one generation, three images: a full segment and one more
     index = ContentIndex(db, blobs)
     for image in first[2]:
@@ -147,7 +149,7 @@ def test_the_index_follows_new_rows_across_segments_and_keeps_its_bound(store, m
     newest = generate(store, 4)
     assert small.lookup(decoded(jpeg(credit_cut(newest[2][0])))).generation_id == newest[0]
     assert small.lookup(decoded(jpeg(credit_cut(first[2][0])))) is None
-    assert len(small) <= 2 + content_trace.SEGMENT_IMAGES
+    assert len(small) <= 2 + content_index.SEGMENT_IMAGES
 
 
 def test_a_missing_fingerprint_blob_is_skipped_and_a_forgotten_generation_is_gone(store):
@@ -172,7 +174,7 @@ def test_recording_again_replaces_a_generations_fingerprints(store):
     gen_id, _, _ = generate(store, 8, count=2)
     with db.session() as s:
         before = s.exec(select(GenerationFingerprint).where(GenerationFingerprint.generation_id == gen_id)).all()
-    assert len(before) == 2 and all(len(row.descriptors) == 32 * content_trace.INDEX_FEATURES for row in before)
+    assert len(before) == 2 and all(len(row.descriptors) == 32 * generation_fingerprints.INDEX_FEATURES for row in before)
     again = store_fingerprint(blobs, before[0].image_blob,
                               fingerprint_generated(draw_illustration(80, (512, 512), STYLE_NAMES[3])))
     record_fingerprints(db, blobs, gen_id, [again])  # a retried job: its images are recorded anew

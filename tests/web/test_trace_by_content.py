@@ -12,7 +12,7 @@ from PIL import Image
 
 from bot.core.app import Core
 from bot.web.server import build_web_app
-from engine.content_trace import fingerprint_generated, record_fingerprints, store_fingerprint
+from engine.generation_fingerprints import fingerprint_generated, record_fingerprints, store_fingerprint
 from engine.queue import JobQueue
 from engine.trace import trace_image
 from verification.synthetic import draw_illustration

@@ -2,10 +2,9 @@
 
 The invisible mark survives re-encoding, resizing and blur but not a crop (its block grid and bit order shift), and
 re-encoding strips XMP and C2PA, so cutting the credit off a generated picture used to make it untraceable. The
-worker therefore fingerprints every image it makes (`fingerprint_generated`, `store_fingerprint`,
-`record_fingerprints`: pHash, PDQ and ORB features from verification.hashing, kept in the blob store and the
-`generationfingerprint` table), and a trace that finds no id looks the copy up among the generated images, taken-down
-ones included, with the ownership gate's own calibrated matcher (verification.matching):
+worker therefore fingerprints every image it makes (engine/generation_fingerprints.py), and a trace that finds no id
+looks the copy up here, among the generated images, taken-down ones included, with the ownership gate's own
+calibrated matcher (verification.matching):
 
 1. Shortlist, in memory. `ContentIndex` holds per image its upright pHash and PDQ and its INDEX_FEATURES strongest
    ORB descriptors, in segments of SEGMENT_IMAGES images; each segment is a shortlist-only `Portfolio` with its own
@@ -28,11 +27,10 @@ import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import delete
 from sqlmodel import select
 
 from data.db import Database
@@ -41,14 +39,10 @@ from engine.trace import TraceResult, trace_image
 from verification.hashing import Fingerprint, fingerprint
 from verification.matching import (PHASH_MATCH, Portfolio, PortfolioEntry, Verdict, descriptor_votes, global_evidence,
                                    match)
-from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
+from verification.storage import fingerprint_from_bytes
 
 log = logging.getLogger("mimic.trace")
 
-# ORB descriptors per image held in memory for shortlisting (strongest first): with 128, every edited copy in
-# bench/trace.py is traced among 10,000 images; with 64, 3 in 20 crops to a third of the picture no longer ranked
-# their original first among 200. Each descriptor costs 32 bytes, and 32 more in the LSH tables.
-INDEX_FEATURES = 128
 SEGMENT_IMAGES = 4096  # images per in-memory segment (one LSH each); ~0.5M descriptors, ~8 per LSH bucket
 VERIFY = 8  # shortlisted images whose whole fingerprints `match` compares
 # Votes an image needs to be shortlisted (the VERIFY most voted for are). Below matching.MIN_VOTES and no share of
@@ -68,55 +62,7 @@ class BlobReader(Protocol):
     def get(self, digest: str) -> bytes: ...
 
 
-# --- the worker side: fingerprint and keep ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class StoredFingerprint:
-    image_blob: str  # the published image
-    fingerprint_blob: str  # its fingerprint, serialised, in the blob store
-    fingerprint: Fingerprint
-
-
-def fingerprint_generated(img: Image.Image) -> Fingerprint:
-    """The fingerprint of a generated picture, taken under its credit: `img` is the pipeline's output, which
-    engine.watermark.watermark_image upscales to this same canvas before it draws the credit and embeds the mark."""
-    from engine.watermark import prepare_canvas
-
-    return fingerprint(prepare_canvas(img))
-
-
-def store_fingerprint(blobs, image_blob: str, fp: Fingerprint) -> StoredFingerprint:
-    return StoredFingerprint(image_blob, blobs.put(fingerprint_to_bytes(fp)), fp)
-
-
-def record_fingerprints(db: Database, blobs, generation_id: int, stored: Sequence[StoredFingerprint]) -> None:
-    """Make `stored` the generation's fingerprints (a retried job records its images again)."""
-    with db.session() as s:
-        previous = set(s.exec(select(GenerationFingerprint.fingerprint_blob)
-                              .where(GenerationFingerprint.generation_id == generation_id)).all())
-        s.exec(delete(GenerationFingerprint).where(GenerationFingerprint.generation_id == generation_id))
-        for item in stored:
-            fp = item.fingerprint
-            s.add(GenerationFingerprint(
-                generation_id=generation_id, image_blob=item.image_blob, fingerprint_blob=item.fingerprint_blob,
-                phash=fp.phash, pdq=fp.pdq_hex, pdq_quality=fp.pdq_quality,
-                descriptors=np.ascontiguousarray(fp.features.descriptors[:INDEX_FEATURES]).tobytes()))
-        s.commit()
-    for blob in previous - {item.fingerprint_blob for item in stored}:
-        blobs.delete(blob)
-
-
-def forget_fingerprints(db: Database, blobs, generation_id: int) -> None:
-    """A generation cancelled before its images were published: keep nothing of them."""
-    with db.session() as s:
-        gone = s.exec(select(GenerationFingerprint.fingerprint_blob)
-                      .where(GenerationFingerprint.generation_id == generation_id)).all()
-        s.exec(delete(GenerationFingerprint).where(GenerationFingerprint.generation_id == generation_id))
-        s.commit()
-    for blob in gone:
-        blobs.delete(blob)
-
-
-# --- the look-up --------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ContentMatch:
     generation_id: int
