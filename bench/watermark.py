@@ -1,6 +1,6 @@
 """Measure the invisible trace id: bit accuracy, decode success and PSNR per image kind, size and attack.
 
-    python bench/watermark.py                 # our encoder (engine.watermark)
+    python bench/watermark.py                 # our encoder (engine.invisible_mark)
     python bench/watermark.py --stock         # imwatermark's stock WatermarkEncoder, same payload, for comparison
     python bench/watermark.py --false-positives 1000
 """
@@ -13,7 +13,8 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from engine import watermark as wm
+from engine import invisible_mark as wm
+from engine.canvas import prepare_canvas
 from engine.trace import read_invisible
 
 
@@ -64,7 +65,7 @@ def stock_embed(img: Image.Image, trace_id: int) -> Image.Image:
 
     enc = WatermarkEncoder()
     enc.set_watermark("bits", list(wm.encode_payload(trace_id)))
-    bgr = cv2.cvtColor(np.asarray(wm.prepare_canvas(img)), cv2.COLOR_RGB2BGR)
+    bgr = cv2.cvtColor(np.asarray(prepare_canvas(img)), cv2.COLOR_RGB2BGR)
     return Image.fromarray(cv2.cvtColor(enc.encode(bgr, "dwtDctSvd"), cv2.COLOR_BGR2RGB))
 
 
@@ -86,7 +87,8 @@ def time_finalize(sizes: list[int]) -> None:
     import tempfile
     from pathlib import Path
 
-    from engine.provenance import ensure_signing_identity, finalize_image
+    from engine.finalize import finalize_image
+    from engine.provenance import ensure_signing_identity
     from engine.trace import trace_image
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,7 +156,7 @@ def main() -> None:
                 totals[name][0] += ok
                 totals[name][1] += 1
                 cells.append(f"{name} {acc:5.3f}{'+' if ok else '-'}")
-            print(f"{size:5d} {kind:13s} psnr {psnr(wm.prepare_canvas(img), marked):5.1f} dB  embed {took*1000:5.0f} ms  " + "  ".join(cells))
+            print(f"{size:5d} {kind:13s} psnr {psnr(prepare_canvas(img), marked):5.1f} dB  embed {took*1000:5.0f} ms  " + "  ".join(cells))
     print("decoded (bit accuracy shown, + = trace id read back):",
           ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in totals.items()))
     if confidences:

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from data.db import Database
 from data.models import GenerationFingerprint
-from engine.watermark import prepare_canvas
+from engine.canvas import prepare_canvas
 from verification.hashing import Fingerprint, fingerprint
 from verification.storage import fingerprint_to_bytes
 

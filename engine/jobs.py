@@ -368,7 +368,7 @@ def _render(app: AppContext, pipelines, request: RenderRequest) -> list[str]:
     """Generate, watermark, store and fingerprint (for tracing by content); runs in a worker thread. Returns the
     blob names, one per image."""
     from engine.generate import GenerateRequest, generate_images
-    from engine.provenance import finalize_image
+    from engine.finalize import finalize_image
 
     init_image = None
     if request.kind == GenerationKind.remake.value:

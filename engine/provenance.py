@@ -14,7 +14,7 @@ report the manifest as intact but **untrusted** (``signingCredential.untrusted``
 trust list: the bytes are still tamper-evident, but only a certificate issued by a CA on the C2PA trust list
 makes the signer's identity trusted. To use one, set C2PA_CERT (PEM chain, end-entity first) and C2PA_KEY.
 
-All of this is CPU work and blocking: callers run ``finalize_image`` in a thread (asyncio.to_thread).
+All of this is CPU work and blocking: engine/finalize.py runs it, in a thread (asyncio.to_thread).
 """
 from __future__ import annotations
 
@@ -330,28 +330,3 @@ def _mimic_version() -> str:
         return version("mimic")
     except PackageNotFoundError:
         return "0.1.0"
-
-
-# --- the whole pass ----------------------------------------------------------------------------------------
-
-
-def finalize_image(img: Image.Image, *, trace_id: int, artist: str, maker: str, prompt: str, generator: str,
-                   var_dir: Path, cert_path: Path | None = None, key_path: Path | None = None,
-                   title: str | None = None) -> bytes:
-    """Visible credit + invisible trace id, then a PNG with XMP, then a signed C2PA manifest: the final bytes.
-
-    ``generator`` names the software/model (e.g. "mimic 0.1.0 / stable-diffusion-v1-5 + LoRA aoi").
-    Blocking and CPU-bound: call it through asyncio.to_thread."""
-    from engine.watermark import credit_text, watermark_image
-
-    cert, key = ensure_signing_identity(cert_path, key_path, var_dir)
-    marked = watermark_image(img, trace_id=trace_id, artist=artist, maker=maker)
-    credit = credit_text(artist=artist, maker=maker)
-    title = title or f"mimic-{trace_id}.png"
-    png = encode_png(marked, xmp_fields={
-        "generator": generator, "ai_system": generator, "prompt": prompt, "credit": credit, "title": title,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "trace_id": trace_id, "artist": artist, "maker": maker,
-    })
-    return sign_c2pa(png, "image/png", title=title, generator=generator, trace_id=trace_id, artist=artist,
-                     maker=maker, cert_path=cert, key_path=key)

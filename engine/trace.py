@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from engine.provenance import read_c2pa, read_xmp
-from engine.watermark import read_trace_id
+from engine.invisible_mark import read_trace_id
 
 DEFAULT_MAX_PIXELS = 40_000_000
 MAX_BYTES = 64 * 1024 * 1024

@@ -11,7 +11,7 @@ from PIL import Image
 
 from data.db import Database
 from data.models import Generation, Maker, SocialAccount, User, utcnow
-from engine.provenance import finalize_image
+from engine.finalize import finalize_image
 from verification.synthetic import draw_illustration
 
 

@@ -7,7 +7,10 @@ import pytest
 from imwatermark import WatermarkDecoder
 from PIL import Image
 
-from engine import watermark as wm
+from engine import invisible_mark as wm
+from engine.canvas import MIN_SIDE
+from engine.visible_credit import add_visible_credit
+from engine.watermark import watermark_image
 
 from .images import flat, gallery, gradient, noise, reencode, shapes
 
@@ -21,7 +24,7 @@ def marked() -> dict[str, Image.Image]:
     for size in (64, 512):
         for kind, img in gallery(size).items():
             if f"{kind}@{size}" in CASES:
-                out[f"{kind}@{size}"] = wm.watermark_image(img, trace_id=TRACE_ID, artist="aoi_art", maker="Aoi soft")
+                out[f"{kind}@{size}"] = watermark_image(img, trace_id=TRACE_ID, artist="aoi_art", maker="Aoi soft")
     return out
 
 
@@ -32,7 +35,7 @@ CASES = [f"{k}@512" for k in gallery(8)] + ["flat-white@64", "line-art@64", "noi
 @pytest.mark.parametrize("kind", CASES)
 def test_trace_id_survives_png_and_jpeg75(marked, kind):
     img = marked[kind]
-    assert min(img.size) >= wm.MIN_SIDE  # small outputs are upscaled before marking
+    assert min(img.size) >= MIN_SIDE  # small outputs are upscaled before marking
     assert wm.read_trace_id(reencode(img, "PNG")) == TRACE_ID
     assert wm.read_trace_id(reencode(img, "JPEG", quality=75)) == TRACE_ID
 
@@ -68,7 +71,7 @@ def test_mark_is_faint(marked):
     """PSNR against the credited, unmarked canvas stays near 40 dB (the stock encoder reaches 15 dB on noise)."""
     for kind in ("flat-white", "noise", "shapes"):
         base = gallery(512)[kind]
-        credited = wm.add_visible_credit(base, artist="aoi_art", maker="Aoi soft")
+        credited = add_visible_credit(base, artist="aoi_art", maker="Aoi soft")
         diff = np.asarray(marked[f"{kind}@512"], dtype=np.float64) - np.asarray(credited, dtype=np.float64)
         psnr = 10 * np.log10(255**2 / np.mean(diff**2))
         assert psnr > 37, (kind, psnr)
@@ -105,8 +108,8 @@ def test_no_false_positives_on_200_unmarked_images():
 
 def test_tiny_and_odd_inputs():
     assert wm.read_trace_id(Image.new("RGB", (16, 16), "white")) is None
-    tiny = wm.watermark_image(noise(32), trace_id=5, artist="a", maker="b")
-    assert min(tiny.size) == wm.MIN_SIDE and wm.read_trace_id(tiny) == 5
+    tiny = watermark_image(noise(32), trace_id=5, artist="a", maker="b")
+    assert min(tiny.size) == MIN_SIDE and wm.read_trace_id(tiny) == 5
     wide = wm.embed_trace_id(Image.new("RGBA", (700, 300), (10, 200, 30, 128)), 77)  # alpha, odd aspect
     assert wide.mode == "RGB" and wide.size == (1195, 512)
     assert wm.read_trace_id(reencode(wide, "JPEG", quality=75)) == 77
@@ -117,5 +120,5 @@ def test_tiny_and_odd_inputs():
 def test_a_credit_drawn_after_the_mark_does_not_erase_it():
     """Our order is credit first, but a credit (or sticker) drawn later over a corner still leaves the id."""
     marked = wm.embed_trace_id(shapes(512, seed=5), TRACE_ID)
-    late = wm.add_visible_credit(marked, artist="someone_else_entirely", maker="A much longer maker name")
+    late = add_visible_credit(marked, artist="someone_else_entirely", maker="A much longer maker name")
     assert wm.read_trace_id(reencode(late, "JPEG", quality=75)) == TRACE_ID

@@ -9,7 +9,8 @@ from PIL import Image
 
 from data.settings import ConfigError
 from engine import provenance as pv
-from engine.watermark import read_trace_id
+from engine.finalize import finalize_image
+from engine.invisible_mark import read_trace_id
 
 from .images import shapes
 from .pngbytes import chunks, strip_chunks, tamper_pixels
@@ -19,7 +20,7 @@ TRACE_ID = 31_415_926_535
 
 @pytest.fixture(scope="module")
 def final_png(signing_var_dir) -> bytes:
-    return pv.finalize_image(shapes(64), trace_id=TRACE_ID, artist="aoi_art", maker="Aoi soft",
+    return finalize_image(shapes(64), trace_id=TRACE_ID, artist="aoi_art", maker="Aoi soft",
                              prompt='a cat & "friends" <3', generator="mimic test / tiny", var_dir=signing_var_dir)
 
 

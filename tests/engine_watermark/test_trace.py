@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from engine import provenance as pv
+from engine.finalize import finalize_image
 from engine.trace import TraceError, read_invisible, trace_image
 from engine.watermark import watermark_image
 
@@ -21,7 +22,7 @@ TRACE_ID = 2**40 + 12345
 
 @pytest.fixture(scope="module")
 def final_png(signing_var_dir) -> bytes:
-    return pv.finalize_image(shapes(512, seed=9), trace_id=TRACE_ID, artist="aoi", maker="Aoi", prompt="p",
+    return finalize_image(shapes(512, seed=9), trace_id=TRACE_ID, artist="aoi", maker="Aoi", prompt="p",
                              generator="g", var_dir=signing_var_dir)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from engine import watermark as wm
+from engine import visible_credit as wm
 
 from .images import contrast_ratio, flat, luminance, noise, shapes
 

@@ -51,7 +51,7 @@ def _picture(seed: int, side: int = 160, style: str = "flat") -> bytes:
 def _watermarked(seed: int, trace_id: int) -> bytes:
     from verification.synthetic import draw_illustration
 
-    from engine.watermark import embed_trace_id
+    from engine.invisible_mark import embed_trace_id
 
     return _png(embed_trace_id(draw_illustration(seed, (256, 256), "pastel"), trace_id))
 
