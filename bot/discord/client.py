@@ -17,8 +17,11 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.core import Core
+from bot.discord.common import GuildSettingsCache
 from bot.discord.errors import report_error
 from bot.discord.localisation import MimicTranslator
+from bot.discord.poster import ResultsPoster
+from bot.exts import extension_names
 from data.context import AppContext
 from data.settings import ConfigError, Settings
 
@@ -47,19 +50,10 @@ def intents() -> discord.Intents:
 
 
 async def add_features(bot: commands.Bot) -> None:
-    """Every cog, and the persistent button classes (so buttons of old messages keep working)."""
-    from bot.discord.gallery import Gallery, GalleryButton
-    from bot.discord.generate import Generate
-    from bot.discord.makers import Makers
-    from bot.discord.moderation import Moderation
-    from bot.discord.protection import Protection
-    from bot.discord.results import ResultButton
-    from bot.discord.server_settings import ServerSettings
-    from bot.discord.verify import Verify
-
-    for cog in (Verify, Makers, Generate, Gallery, Moderation, ServerSettings, Protection):
-        await bot.add_cog(cog(bot))
-    bot.add_dynamic_items(ResultButton, GalleryButton)
+    """Every feature under bot/exts, loaded as a discord.py extension by its name (each registers its cog and its
+    persistent button classes, so buttons of old messages keep working), then the command translations."""
+    for name in extension_names():
+        await bot.load_extension(name)
     await bot.tree.set_translator(MimicTranslator())
 
 
@@ -70,10 +64,6 @@ class MimicMixin:
     sync_commands: bool
 
     def _mimic_init(self, core: Core | None, sync_commands: bool) -> None:
-        from bot.discord.poster import ResultsPoster
-
-        from bot.discord.common import GuildSettingsCache
-
         self.core = core
         self.sync_commands = sync_commands
         self.known_users: dict[int, int] = {}  # Discord user id -> our user row id

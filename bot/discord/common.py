@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 
@@ -25,9 +25,13 @@ def guild_locale(guild: discord.Guild | None) -> str:
     return str(guild.preferred_locale.value) if guild is not None and guild.preferred_locale else "en"
 
 
+def bot_of(interaction: discord.Interaction) -> MimicBot:
+    """The mimic bot an interaction arrived at: discord.py types `interaction.client` as a plain Client."""
+    return cast("MimicBot", interaction.client)
+
+
 def core_of(interaction: discord.Interaction) -> Core:
-    bot: MimicBot = interaction.client  # type: ignore[assignment]
-    return bot.core
+    return bot_of(interaction).core
 
 
 class GuildSettingsCache:
@@ -62,13 +66,13 @@ async def is_moderator(core: Core, interaction: discord.Interaction) -> bool:
     names = {role.name for role in member.roles}
     if core.settings.moderator_role and core.settings.moderator_role in names:
         return True
-    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    bot = bot_of(interaction)
     configured = (await bot.guild_settings.get(interaction.guild_id)).moderator_role_id
     return configured is not None and configured in role_ids
 
 
 async def actor_for(interaction: discord.Interaction) -> Actor:
-    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    bot = bot_of(interaction)
     core = bot.core
     user = interaction.user
     user_id = bot.known_users.get(user.id)
@@ -90,7 +94,7 @@ async def acknowledged(interaction: discord.Interaction):
     """Defer at once, then wait for a work slot. Under a burst every acknowledgement goes out before the slow
     work (database, queue) of the others competes with them for the event loop."""
     await defer(interaction)
-    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    bot = bot_of(interaction)
     async with bot.work_slots:
         yield
 

@@ -24,7 +24,7 @@ from bot.core.generations import unposted_result
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
 from bot.discord.common import guild_locale
-from bot.discord.results import chunks, result_embed, result_files, result_view
+from bot.exts.results._cog import chunks, result_embed, result_files, result_view
 from bot.i18n import t
 from data.credit import public_credit
 from data.events import (BotProbe, Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,

@@ -8,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.generations import MAX_COUNT, request_generation
-from bot.discord.common import acknowledged, actor_for, answer, core_of, read_attachment, say
+from bot.discord.common import acknowledged, actor_for, answer, bot_of, core_of, read_attachment, say
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -20,7 +20,7 @@ async def queue_generation(interaction: discord.Interaction, maker: str, prompt:
     core = core_of(interaction)
     actor = await actor_for(interaction)
     queued = await request_generation(core, actor, maker, prompt, count=count, seed=seed, source_image=source_image)
-    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    bot = bot_of(interaction)
     bot.poster.track_generation(queued.generation.id, interaction)
     channel_id = await bot.poster.gallery_channel_id(queued.generation.guild_id, queued.generation.channel_id)
     where = f"<#{channel_id}>" if channel_id else "#gallery"

@@ -82,7 +82,7 @@ class ResultButton(discord.ui.DynamicItem[discord.ui.Button],
 
 async def _again(interaction: discord.Interaction, generation_id: int, *, variations: bool) -> None:
     """Reroll: the same request with a new seed. Variations: neighbouring seeds, a full batch."""
-    from bot.discord.generate import queue_generation
+    from bot.exts.generate._cog import queue_generation
 
     async with acknowledged(interaction):
         core = core_of(interaction)

@@ -12,7 +12,7 @@ from bot.core.generations import get_generation
 from bot.core.makers import approve_maker, find_maker, reject_maker, review_queue, training_images
 from bot.core.moderation import ban_user, file_report, take_down
 from bot.discord.common import acknowledged, actor_for, answer, core_of, generation_for_reference, say
-from bot.discord.results import remove_gallery_message
+from bot.exts.results._cog import remove_gallery_message
 from data.models import User
 
 if TYPE_CHECKING:
