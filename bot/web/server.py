@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -14,41 +13,15 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.core.app import Core
-from data.settings import ConfigError
+from bot.web import views
 from bot.web.images import ThumbnailCache
-from bot.web.security import (SAFE_HEADERS, Limit, Network, RedisGuard, SharedCsrf, SharedRateLimiter,
-                               trusted_networks)
+from bot.web.security import SAFE_HEADERS, RedisGuard, SharedCsrf, SharedRateLimiter, trusted_networks
+from bot.web.state import GALLERY, Gallery, WebLimits
+from data.settings import ConfigError
 
 log = logging.getLogger("mimic.web")
 HERE = Path(__file__).parent
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small fields around an upload
-
-
-@dataclass
-class WebLimits:
-    """Per client address, over all the install's web processes: a burst, then a steady rate."""
-
-    report: Limit = field(default_factory=lambda: Limit(capacity=5, per_second=1 / 60))
-    trace: Limit = field(default_factory=lambda: Limit(capacity=10, per_second=1 / 6))
-
-
-@dataclass
-class Gallery:
-    core: Core
-    templates: jinja2.Environment
-    csrf: SharedCsrf
-    report_limiter: SharedRateLimiter
-    trace_limiter: SharedRateLimiter
-    thumbs: ThumbnailCache
-    secure_cookies: bool
-    trusted_proxies: tuple[Network, ...] = ()
-
-    @property
-    def settings(self):
-        return self.core.settings
-
-
-GALLERY = web.AppKey("gallery", Gallery)
 
 
 def _templates() -> jinja2.Environment:
@@ -58,8 +31,6 @@ def _templates() -> jinja2.Environment:
 
 
 def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Application:
-    from bot.web import views
-
     settings = core.settings
     limits = limits or WebLimits()
     secret = settings.web_secret.get_secret_value() if settings.web_secret else None

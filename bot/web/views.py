@@ -14,7 +14,7 @@ from bot.core.errors import Refusal
 from bot.web import i18n
 from bot.web.images import as_png, make_thumbnail
 from bot.web.security import CSRF_COOKIE, CSRF_FIELD, client_address
-from bot.web.server import GALLERY, Gallery
+from bot.web.state import GALLERY, Gallery
 from bot.web.uploads import CHUNK, UploadTooLarge, read_form
 from data.blobs import BlobNotFound
 from data.media import browser_mime
