@@ -9,6 +9,7 @@ from typing import Callable, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.core.errors import Refusal
 from data.context import AppContext
 from data.models import AuditEvent, User, utcnow
 from engine.queue import JobQueue
@@ -25,6 +26,10 @@ class Actor:
     guild_id: int | None = None
     channel_id: int | None = None
     locale: str = "en"
+
+    def require_moderator(self) -> None:
+        if not self.is_moderator:
+            raise Refusal("permission.moderator_only")
 
 
 @dataclass

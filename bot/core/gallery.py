@@ -265,6 +265,27 @@ async def artists_page(core: Core, page: int = 1, per_page: int = PER_PAGE) -> P
     return await core.db(query)
 
 
+@dataclass
+class ArtistProfile:
+    """What /artist shows of a Discord user: their verified accounts and their public, ready makers."""
+
+    accounts: list[SocialAccount]
+    makers: list[Maker]
+
+
+async def artist_profile(core: Core, discord_id: int) -> ArtistProfile:
+    def query(s: Session) -> ArtistProfile:
+        user = s.exec(select(User).where(User.discord_id == discord_id)).first()
+        if user is None:
+            return ArtistProfile([], [])
+        accounts = s.exec(select(SocialAccount).where(SocialAccount.user_id == user.id,
+                                                      SocialAccount.verified_at.is_not(None))).all()
+        makers = s.exec(select(Maker).where(Maker.owner_id == user.id, Maker.visibility == Visibility.public.value,
+                                            Maker.status == MakerStatus.ready.value).order_by(Maker.name)).all()
+        return ArtistProfile(list(accounts), list(makers))
+    return await core.db(query)
+
+
 # generations --------------------------------------------------------------------------------------------------
 
 

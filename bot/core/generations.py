@@ -1,6 +1,7 @@
 """Generation and remake requests, deletion under the 48-hour lock, and trace look-ups."""
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
-from bot.core.gallery import generation_url
+from bot.core.gallery import aware, generation_url
 from bot.core.makers import maker_named
 from data.credit import Credit, public_credit
 from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerStatus, UsageScope,
@@ -128,6 +129,34 @@ async def get_generation(core: Core, generation_id: int) -> Generation:
     return gen
 
 
+@dataclass(frozen=True)
+class RepeatRequest:
+    """A finished request, ready to be asked again (reroll, variations)."""
+
+    maker_name: str
+    prompt: str
+    count: int
+    seed: int
+    source_image: bytes | None  # a remake's input, when the blob store still has it
+
+
+async def repeat_request(core: Core, generation_id: int) -> RepeatRequest:
+    gen = await get_generation(core, generation_id)
+    maker = await core.db(lambda s: s.get(Maker, gen.maker_id))
+    if maker is None:
+        raise Refusal("generation.not_found", id=generation_id)
+    blobs = core.app.blobs
+
+    def source() -> bytes | None:
+        return blobs.get(gen.source_blob) if gen.source_blob and blobs.exists(gen.source_blob) else None
+    return RepeatRequest(maker.name, gen.prompt, gen.count, gen.seed, await asyncio.to_thread(source))
+
+
+async def generation_for_message(core: Core, message_id: int) -> int | None:
+    """The generation a gallery message shows, if it is one of ours."""
+    return await core.db(lambda s: s.exec(select(Generation.id).where(Generation.message_id == message_id)).first())
+
+
 async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Generation:
     """Requesters may delete their results only after the lock; moderators take down at any time."""
     def delete(s: Session) -> tuple[Generation, list[str], bool]:
@@ -138,8 +167,8 @@ async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Gen
             if gen.requester_id != actor.user_id:
                 raise Refusal("generation.not_yours")
             until = gen.undeletable_until
-            if until is not None and _aware(until) > core.clock():
-                raise Refusal("generation.locked", until=_aware(until).isoformat(timespec="minutes"))
+            if until is not None and aware(until) > core.clock():
+                raise Refusal("generation.locked", until=aware(until).isoformat(timespec="minutes"))
         blobs, gen.image_blobs, gen.taken_down = list(gen.image_blobs), [], True
         unfinished = gen.status in (JobStatus.queued.value, JobStatus.running.value)
         if unfinished:  # nothing to keep yet: the request is simply withdrawn
@@ -155,12 +184,6 @@ async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Gen
     for blob in blobs:
         core.app.blobs.delete(blob)
     return gen
-
-
-def _aware(value):
-    from datetime import timezone
-
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 @dataclass

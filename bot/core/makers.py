@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
@@ -185,13 +186,31 @@ async def revoke_maker(core: Core, actor: Actor, name: str) -> Maker:
 
 
 async def review_queue(core: Core, actor: Actor) -> list[Maker]:
-    _require_moderator(actor)
+    actor.require_moderator()
     return await core.db(lambda s: list(s.exec(select(Maker).where(
         Maker.status == MakerStatus.pending_review.value).order_by(Maker.created_at)).all()))
 
 
+@dataclass
+class ReviewEntry:
+    maker: Maker
+    owner: User | None
+    image_count: int
+
+
+async def review_entries(core: Core, actor: Actor, *, limit: int = 20) -> list[ReviewEntry]:
+    """The review queue as a moderator reads it: each maker with its artist and how many images it holds."""
+    makers = (await review_queue(core, actor))[:limit]
+
+    def query(s: Session) -> list[ReviewEntry]:
+        counts = dict(s.exec(select(MakerImage.maker_id, func.count()).where(
+            MakerImage.maker_id.in_([m.id for m in makers])).group_by(MakerImage.maker_id)).all())
+        return [ReviewEntry(m, s.get(User, m.owner_id), counts.get(m.id, 0)) for m in makers]
+    return await core.db(query)
+
+
 async def approve_maker(core: Core, actor: Actor, name: str) -> tuple[Maker, int]:
-    _require_moderator(actor)
+    actor.require_moderator()
 
     def approve(s: Session) -> tuple[Maker, int]:
         maker = maker_named(s, name)
@@ -210,7 +229,7 @@ async def approve_maker(core: Core, actor: Actor, name: str) -> tuple[Maker, int
 
 
 async def reject_maker(core: Core, actor: Actor, name: str, reason: str) -> Maker:
-    _require_moderator(actor)
+    actor.require_moderator()
 
     def reject(s: Session) -> Maker:
         maker = maker_named(s, name)
@@ -228,8 +247,3 @@ async def reject_maker(core: Core, actor: Actor, name: str, reason: str) -> Make
 async def training_images(core: Core, maker_id: int) -> list[MakerImage]:
     return await core.db(lambda s: list(s.exec(select(MakerImage).where(MakerImage.maker_id == maker_id)
                                                 .order_by(MakerImage.id)).all()))
-
-
-def _require_moderator(actor: Actor) -> None:
-    if not actor.is_moderator:
-        raise Refusal("permission.moderator_only")

@@ -13,11 +13,6 @@ TARGETS = {"generation": Generation, "maker": Maker, "artwork": Artwork, "user":
 MAX_REASON = 1000
 
 
-def require_moderator(actor: Actor) -> None:
-    if not actor.is_moderator:
-        raise Refusal("permission.moderator_only")
-
-
 async def file_report(core: Core, actor: Actor | None, target_kind: str, target_id: int, reason: str, *,
                       source: str = "discord") -> Report:
     reason = reason.strip()
@@ -41,13 +36,13 @@ async def file_report(core: Core, actor: Actor | None, target_kind: str, target_
 
 
 async def open_reports(core: Core, actor: Actor, *, limit: int = 25) -> list[Report]:
-    require_moderator(actor)
+    actor.require_moderator()
     return await core.db(lambda s: list(s.exec(select(Report).where(Report.status == ReportStatus.open.value)
                                                .order_by(Report.created_at).limit(limit)).all()))
 
 
 async def resolve_report(core: Core, actor: Actor, report_id: int, *, upheld: bool, note: str = "") -> Report:
-    require_moderator(actor)
+    actor.require_moderator()
 
     def resolve(s: Session) -> Report:
         report = s.get(Report, report_id)
@@ -65,7 +60,7 @@ async def resolve_report(core: Core, actor: Actor, report_id: int, *, upheld: bo
 
 async def take_down(core: Core, actor: Actor, target_kind: str, target_id: int, reason: str) -> None:
     """Remove a generation's images or a whole maker; the gallery shows a tombstone instead."""
-    require_moderator(actor)
+    actor.require_moderator()
     if target_kind not in ("generation", "maker"):
         raise Refusal("takedown.bad_target")
 
@@ -108,7 +103,7 @@ async def take_down(core: Core, actor: Actor, target_kind: str, target_id: int, 
 
 
 async def ban_user(core: Core, actor: Actor, user_id: int, reason: str) -> User:
-    require_moderator(actor)
+    actor.require_moderator()
 
     def ban(s: Session) -> User:
         user = s.get(User, user_id)
@@ -130,7 +125,7 @@ async def guild_settings(core: Core, guild_id: int) -> GuildSettings:
 
 
 async def update_guild_settings(core: Core, actor: Actor, guild_id: int, **changes) -> GuildSettings:
-    require_moderator(actor)
+    actor.require_moderator()
     allowed = {"gallery_channel_id", "review_required", "publish_training_images", "daily_generations_per_fan",
                "moderator_role_id"}
     unknown = set(changes) - allowed

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 import discord
 
 from bot.core import Actor, Core, Refusal
+from bot.core.generations import generation_for_message
 from bot.i18n import t
 
 if TYPE_CHECKING:
@@ -139,10 +140,6 @@ async def read_attachment(core: Core, interaction: discord.Interaction, attachme
 
 async def generation_for_reference(core: Core, reference: str) -> int | None:
     """A result number ("42", "#42") or a link to its gallery message -> the generation id; None otherwise."""
-    from sqlmodel import select
-
-    from data.models import Generation
-
     text = reference.strip()
     if text.lstrip("#").isdigit():
         return int(text.lstrip("#"))
@@ -150,4 +147,4 @@ async def generation_for_reference(core: Core, reference: str) -> int | None:
     if link is None:
         return None
     message_id = int(link.group(2))
-    return await core.db(lambda s: s.exec(select(Generation.id).where(Generation.message_id == message_id)).first())
+    return await generation_for_message(core, message_id)

@@ -6,16 +6,14 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlmodel import select
 
 from bot.core import Core
-from bot.core.gallery import generations_page
+from bot.core.gallery import artist_profile, generations_page
 from bot.core.generations import trace
 from bot.discord.common import acknowledged, answer, core_of, locale_of, read_attachment, say
 from bot.discord.errors import guarded
 from bot.i18n import t
-from data.credit import public_credit
-from data.models import Generation, Maker, MakerStatus, SocialAccount, User, Visibility
+from data.models import Generation
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -94,19 +92,8 @@ class Gallery(commands.Cog):
     @app_commands.describe(user="The artist")
     async def artist(self, interaction: discord.Interaction, user: discord.User) -> None:
         async with acknowledged(interaction):
-            core = core_of(interaction)
-
-            def lookup(s):
-                row = s.exec(select(User).where(User.discord_id == user.id)).first()
-                if row is None:
-                    return [], []
-                accounts = s.exec(select(SocialAccount).where(SocialAccount.user_id == row.id,
-                                                              SocialAccount.verified_at.is_not(None))).all()
-                makers = s.exec(select(Maker).where(Maker.owner_id == row.id,
-                                                    Maker.visibility == Visibility.public.value,
-                                                    Maker.status == MakerStatus.ready.value)).all()
-                return list(accounts), list(makers)
-            accounts, makers = await core.db(lookup)
+            profile = await artist_profile(core_of(interaction), user.id)
+            accounts, makers = profile.accounts, profile.makers
             if not accounts and not makers:
                 await answer(interaction, say(interaction, "artist.none", user=user.mention))
                 return
@@ -132,7 +119,7 @@ class Gallery(commands.Cog):
             elif found.generation is None:
                 await answer(interaction, say(interaction, "trace.unknown_id", trace=f"{found.trace_id:010x}"))
             else:
-                credit = await core.db(lambda s: public_credit(s, found.maker.owner_id).name) if found.maker else "?"
+                credit = found.credit.name if found.credit else "?"
                 text = say(interaction, "trace.found", id=found.generation.id, trace=f"{found.trace_id:010x}",
                            maker=found.maker.name if found.maker else "?", artist=credit)
                 if found.source == "content":

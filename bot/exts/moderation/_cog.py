@@ -9,11 +9,10 @@ from discord.ext import commands
 
 from bot.core import Refusal
 from bot.core.generations import get_generation
-from bot.core.makers import approve_maker, find_maker, reject_maker, review_queue, training_images
+from bot.core.makers import approve_maker, find_maker, reject_maker, review_entries
 from bot.core.moderation import ban_user, file_report, take_down
 from bot.discord.common import acknowledged, actor_for, answer, core_of, generation_for_reference, say
 from bot.exts.results._cog import remove_gallery_message
-from data.models import User
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -52,16 +51,15 @@ class Moderation(commands.Cog):
     async def review_list(self, interaction: discord.Interaction) -> None:
         async with acknowledged(interaction):
             core = core_of(interaction)
-            makers = await review_queue(core, await actor_for(interaction))
             lines = []
-            for maker in makers[:20]:
-                images = await training_images(core, maker.id)
-                owner = await core.db(lambda s, m=maker: s.get(User, m.owner_id))
+            for entry in await review_entries(core, await actor_for(interaction)):
+                owner = entry.owner
                 if owner is not None and owner.discord_id:
                     artist = f"<@{owner.discord_id}>"
                 else:
                     artist = owner.display_name if owner else "?"
-                lines.append(say(interaction, "review.line", name=maker.name, artist=artist, images=len(images)))
+                lines.append(say(interaction, "review.line", name=entry.maker.name, artist=artist,
+                                 images=entry.image_count))
             await answer(interaction, "\n".join(lines) if lines else say(interaction, "review.empty"))
 
     @review.command(name="approve", description="Approve a maker and start its training")

@@ -8,13 +8,13 @@ import io
 
 import discord
 
-from bot.core.generations import MAX_COUNT, ResultCard, delete_generation, get_generation
+from bot.core.generations import MAX_COUNT, ResultCard, delete_generation, repeat_request
 from bot.core.moderation import file_report
 from bot.discord.common import acknowledged, actor_for, answer, core_of, say
 from bot.discord.errors import guarded
 from bot.i18n import t
 from data.media import file_extension
-from data.models import Generation, Maker
+from data.models import Generation
 
 MAX_FILES_PER_MESSAGE = 10
 
@@ -85,16 +85,13 @@ async def _again(interaction: discord.Interaction, generation_id: int, *, variat
     from bot.exts.generate._cog import queue_generation
 
     async with acknowledged(interaction):
-        core = core_of(interaction)
-        gen = await get_generation(core, generation_id)
-        maker = await core.db(lambda s: s.get(Maker, gen.maker_id))
-        blobs = core.app.blobs
-        source = blobs.get(gen.source_blob) if gen.source_blob and blobs.exists(gen.source_blob) else None
+        again = await repeat_request(core_of(interaction), generation_id)
         if variations:
-            await queue_generation(interaction, maker.name, gen.prompt, count=MAX_COUNT,
-                                   seed=(gen.seed + 1) % 2**32, source_image=source)
+            await queue_generation(interaction, again.maker_name, again.prompt, count=MAX_COUNT,
+                                   seed=(again.seed + 1) % 2**32, source_image=again.source_image)
         else:
-            await queue_generation(interaction, maker.name, gen.prompt, count=gen.count, source_image=source)
+            await queue_generation(interaction, again.maker_name, again.prompt, count=again.count,
+                                   source_image=again.source_image)
 
 
 async def _reroll(interaction: discord.Interaction, generation_id: int) -> None:
