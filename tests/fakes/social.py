@@ -59,7 +59,12 @@ class FakePost:
     images: list[FakeImage]
     created_at: datetime
     repost_of: "FakePost | None" = None
-    reply: bool = False
+    reply: bool = False  # a reply to someone else's post, unless `reply_to` names the parent
+    reply_to: "FakePost | None" = None  # the parent post (a reply to one's own post makes a self-thread)
+    media_from: "FakePost | None" = None  # X: media reused from another post (attachments.media_source_tweet_id)
+    quote_of: "FakePost | None" = None  # a quote post (carrying its own pictures, if any)
+    hidden: bool = False  # Bluesky: taken down / not hydratable: the AppView drops it after paging
+    visibility: str = "public"  # Mastodon: public, unlisted, private (followers only), direct
 
     @property
     def id(self) -> str:  # X and Mastodon ids are numeric strings, growing with time
@@ -91,6 +96,9 @@ class FakeSocial:
         self.x_token = x_token
         self.mastodon_token = mastodon_token  # None: public reads only, any token refused
         self.x_token_valid = True
+        self.x_usage_capped = False  # X: the app's monthly post cap is spent (429 UsageCapExceeded)
+        self.x_window_reset_in_s = 900.0  # X: when the 15-minute window those 429s still describe resets
+        self.x_forbidden_endpoints: set[str] = set()  # X: "users" / "tweets" outside the app's access tier (403)
         self.requests: list[RecordedRequest] = []
         self.accounts: list[FakeAccount] = []
         self.x_url = self.bluesky_url = self.mastodon_url = ""
@@ -145,12 +153,19 @@ class FakeSocial:
 
     def add_post(self, account: FakeAccount, *, images: list[Any] = (), text: str = "",
                  repost_of: FakePost | None = None, deleted_media: bool = False, reply: bool = False,
-                 posted_at: datetime | None = None) -> FakePost:
-        """A post by `account`, newer than every earlier one. `images`: PIL images or encoded bytes."""
+                 posted_at: datetime | None = None, reply_to: FakePost | None = None,
+                 media_from: FakePost | None = None, quote_of: FakePost | None = None, hidden: bool = False,
+                 visibility: str = "public") -> FakePost:
+        """A post by `account`, newer than every earlier one. `images`: PIL images or encoded bytes.
+        `media_from`: the post shows that post's media again (X's "reused media"); `reply_to`: a reply to that
+        post (`reply=True` alone: a reply to someone else)."""
         seq = next(self._seq)
         stored = [self._store_image(image, deleted_media) for image in images]
+        if media_from is not None:
+            stored = list(media_from.images)
         post = FakePost(seq, account, text, stored, posted_at or _EPOCH + timedelta(minutes=seq),
-                        repost_of=repost_of, reply=reply)
+                        repost_of=repost_of, reply=reply or reply_to is not None, reply_to=reply_to,
+                        media_from=media_from, quote_of=quote_of, hidden=hidden, visibility=visibility)
         account.posts.append(post)
         return post
 
@@ -233,11 +248,35 @@ class FakeSocial:
                 web.get("/2/users/{id}", self._x_user_by_id),
                 web.get("/media/{key}.{ext}", self._media)]
 
-    def _x_auth_error(self, request: web.Request) -> web.Response | None:
-        if self.x_token_valid and request.headers.get("Authorization") == f"Bearer {self.x_token}":
-            return None
-        return _json({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
-                     status=401)
+    def _x_refusal(self, request: web.Request, endpoint: str) -> web.Response | None:
+        """What X answers before it looks at the request: a refused token, the app's spent monthly cap, an
+        endpoint the app's access tier does not include."""
+        if not (self.x_token_valid and request.headers.get("Authorization") == f"Bearer {self.x_token}"):
+            return _json({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
+                         status=401)
+        if self.x_usage_capped:
+            # The 429 X sends once the app's monthly post cap is spent; the x-rate-limit-* headers keep
+            # describing the (unspent) 15-minute window. Body as X sends it, see
+            # https://github.com/xdevplatform/xdk/issues/25 and https://docs.x.com/x-api/fundamentals/post-cap
+            response = _json({"account_id": "1400000001", "product_name": "standard-basic",
+                              "title": "UsageCapExceeded", "period": "Monthly", "scope": "Product",
+                              "detail": "Usage cap exceeded: Monthly product cap",
+                              "type": "https://api.twitter.com/2/problems/usage-capped"}, status=429)
+            response.headers.update({"x-rate-limit-limit": "1500", "x-rate-limit-remaining": "1499",
+                                     "x-rate-limit-reset": str(int(time.time() + self.x_window_reset_in_s))})
+            return response
+        if endpoint in self.x_forbidden_endpoints:
+            # 403 client-forbidden: the app's access tier (or a missing Project) does not include the endpoint,
+            # https://developer.x.com/en/support/x-api/error-troubleshooting#client-forbidden
+            return _json({"client_id": "24555515",
+                          "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use "
+                                    "keys and tokens from a Twitter developer App that is attached to a Project. "
+                                    "You can create a project via the developer portal.",
+                          "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+                          "title": "Client Forbidden", "required_enrollment": "Appropriate Level of API Access",
+                          "reason": "client-not-enrolled",
+                          "type": "https://api.twitter.com/2/problems/client-forbidden"}, status=403)
+        return None
 
     def _x_user_json(self, account: FakeAccount, fields: set[str]) -> dict:
         full = {"id": account.uid, "name": account.display_name, "username": account.handle,
@@ -247,7 +286,7 @@ class FakeSocial:
         return {k: v for k, v in full.items() if k in {"id", "name", "username"} | fields}
 
     async def _x_user_by_name(self, request: web.Request) -> web.Response:
-        if (refused := self._x_auth_error(request)) is not None:
+        if (refused := self._x_refusal(request, "users")) is not None:
             return refused
         username = request.match_info["username"]
         account = self._account("x", handle=username)
@@ -259,7 +298,7 @@ class FakeSocial:
         return _json({"data": self._x_user_json(account, _csv(request.query.get("user.fields")))})
 
     async def _x_user_by_id(self, request: web.Request) -> web.Response:
-        if (refused := self._x_auth_error(request)) is not None:
+        if (refused := self._x_refusal(request, "users")) is not None:
             return refused
         uid = request.match_info["id"]
         account = self._account("x", uid=uid)
@@ -271,7 +310,12 @@ class FakeSocial:
         return _json({"data": self._x_user_json(account, _csv(request.query.get("user.fields")))})
 
     async def _x_tweets(self, request: web.Request) -> web.Response:
-        if (refused := self._x_auth_error(request)) is not None:
+        """GET /2/users/:id/tweets, https://developer.x.com/en/docs/x-api/tweets/timelines/api-reference/get-users-id-tweets
+        The timeline reaches the 3,200 most recent posts, retweets and replies included, or only the 800 most
+        recent when `exclude=replies` is given. Pages are cut from that timeline before `exclude` removes posts,
+        so a page may hold fewer than max_results posts, even none, and still carry a next_token: only a missing
+        next_token ends the list (https://developer.x.com/en/docs/x-api/pagination)."""
+        if (refused := self._x_refusal(request, "tweets")) is not None:
             return refused
         uid = request.match_info["id"]
         account = self._account("x", uid=uid)
@@ -291,39 +335,74 @@ class FakeSocial:
                                       "detail": f"Sorry, you are not authorized to see the user with id: [{uid}].",
                                       "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}]})
         exclude = _csv(q.get("exclude"))
-        posts = [p for p in reversed(account.posts)
-                 if not ("retweets" in exclude and p.repost_of) and not ("replies" in exclude and p.reply)][:3200]
+        timeline = list(reversed(account.posts))[:X_REPLIES_EXCLUDED_WINDOW if "replies" in exclude else X_WINDOW]
         offset = int(q["pagination_token"][3:]) if q.get("pagination_token", "").startswith("pag") else 0
-        page = posts[offset:offset + max_results]
+        window = timeline[offset:offset + max_results]
+        page = [p for p in window
+                if not ("retweets" in exclude and p.repost_of) and not ("replies" in exclude and p.reply)]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta.update(newest_id=page[0].id, oldest_id=page[-1].id)
+        if offset + max_results < len(timeline):
+            meta["next_token"] = f"pag{offset + max_results}"
         if not page:
-            return _json({"meta": {"result_count": 0}})
+            return _json({"meta": meta})
         tweet_fields = _csv(q.get("tweet.fields"))
         media_fields = _csv(q.get("media.fields"))
-        expand_media = "attachments.media_keys" in _csv(q.get("expansions"))
-        data, media = [], {}
+        expansions = _csv(q.get("expansions"))
+        data, media, sources = [], {}, {}
         for post in page:
+            data.append(self._x_tweet_json(post, tweet_fields))
             shown = post.repost_of or post
-            tweet = {"id": post.id, "edit_history_tweet_ids": [post.id],
-                     "text": f"RT @{shown.account.handle}: {shown.text}" if post.repost_of else post.text}
-            if "created_at" in tweet_fields:
-                tweet["created_at"] = _iso_ms(post.created_at)
-            if "referenced_tweets" in tweet_fields and post.repost_of:
-                tweet["referenced_tweets"] = [{"type": "retweeted", "id": shown.id}]
-            if shown.images:
-                tweet["attachments"] = {"media_keys": [f"3_{image.key}" for image in shown.images]}
-                for image in shown.images:
-                    full = {"media_key": f"3_{image.key}", "type": "photo", "url": self._x_media_url(image),
-                            "width": image.width, "height": image.height}
-                    media[image.key] = {k: v for k, v in full.items() if k in {"media_key", "type"} | media_fields}
-            data.append(tweet)
+            for image in shown.images:
+                full = {"media_key": f"3_{image.key}", "type": "photo", "url": self._x_media_url(image),
+                        "width": image.width, "height": image.height}
+                media[image.key] = {k: v for k, v in full.items() if k in {"media_key", "type"} | media_fields}
+            if shown.media_from is not None:
+                sources[shown.media_from.id] = self._x_tweet_json(shown.media_from, tweet_fields)
         body: dict[str, Any] = {"data": data}
-        if expand_media and media:
-            body["includes"] = {"media": list(media.values())}
-        meta = {"result_count": len(page), "newest_id": page[0].id, "oldest_id": page[-1].id}
-        if offset + max_results < len(posts):
-            meta["next_token"] = f"pag{offset + max_results}"
+        includes: dict[str, Any] = {}
+        if "attachments.media_keys" in expansions and media:
+            includes["media"] = list(media.values())
+        # expansions=attachments.media_source_tweet: the posts reused media first appeared in, with the
+        # requested tweet.fields (author_id tells whose they are), https://docs.x.com/x-api/fundamentals/expansions
+        if "attachments.media_source_tweet" in expansions and sources:
+            includes["tweets"] = list(sources.values())
+        if includes:
+            body["includes"] = includes
         body["meta"] = meta
         return _json(body)
+
+    def _x_tweet_json(self, post: FakePost, tweet_fields: set[str]) -> dict:
+        """A post as the Tweet object of the data dictionary,
+        https://developer.x.com/en/docs/x-api/data-dictionary/object-model/tweet"""
+        shown = post.repost_of or post
+        text = f"RT @{shown.account.handle}: {shown.text}" if post.repost_of else post.text
+        tweet: dict[str, Any] = {"id": post.id, "edit_history_tweet_ids": [post.id], "text": text[:X_TEXT_LIMIT]}
+        if len(text) > X_TEXT_LIMIT and "note_tweet" in tweet_fields and not post.repost_of:
+            tweet["note_tweet"] = {"text": text}  # posts over 280 characters: `text` is only the beginning
+        if "author_id" in tweet_fields:
+            tweet["author_id"] = post.account.uid
+        if "created_at" in tweet_fields:
+            tweet["created_at"] = _iso_ms(post.created_at)
+        if "in_reply_to_user_id" in tweet_fields and post.reply:
+            tweet["in_reply_to_user_id"] = post.reply_to.account.uid if post.reply_to else "1399999999"
+        if "referenced_tweets" in tweet_fields:
+            refs = []
+            if post.repost_of:
+                refs.append({"type": "retweeted", "id": shown.id})
+            if post.reply:
+                refs.append({"type": "replied_to", "id": post.reply_to.id if post.reply_to else "1789999999999999999"})
+            if post.quote_of:
+                refs.append({"type": "quoted", "id": post.quote_of.id})
+            if refs:
+                tweet["referenced_tweets"] = refs
+        if shown.images:
+            attachments: dict[str, Any] = {"media_keys": [f"3_{image.key}" for image in shown.images]}
+            if shown.media_from is not None:
+                attachments["media_source_tweet_id"] = [shown.media_from.id]
+            tweet["attachments"] = attachments
+        return tweet
 
     def _x_media_url(self, image: FakeImage) -> str:
         return f"{self.x_url}/media/{image.key}.{_ext(image)}"
@@ -509,6 +588,9 @@ class FakeSocial:
 
 # helpers ------------------------------------------------------------------------------------------------
 _MEDIA_PREFIXES = ("/media/", "/img/", "/system/")
+X_WINDOW = 3200  # the user timeline reaches the 3,200 most recent posts...
+X_REPLIES_EXCLUDED_WINDOW = 800  # ...or the 800 most recent with exclude=replies (GET /2/users/:id/tweets reference)
+X_TEXT_LIMIT = 280  # longer posts carry the rest in note_tweet
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
