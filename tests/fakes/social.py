@@ -13,6 +13,8 @@ Every request is recorded in `fake.requests` so tests can check the clients' man
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import io
 import itertools
 import json
@@ -64,6 +66,7 @@ class FakePost:
     media_from: "FakePost | None" = None  # X: media reused from another post (attachments.media_source_tweet_id)
     quote_of: "FakePost | None" = None  # a quote post (carrying its own pictures, if any)
     hidden: bool = False  # Bluesky: taken down / not hydratable: the AppView drops it after paging
+    aspect_ratio: bool = True  # Bluesky: the record states aspectRatio (optional; older posts have none)
     visibility: str = "public"  # Mastodon: public, unlisted, private (followers only), direct
 
     @property
@@ -102,6 +105,7 @@ class FakeSocial:
         self.requests: list[RecordedRequest] = []
         self.accounts: list[FakeAccount] = []
         self.x_url = self.bluesky_url = self.mastodon_url = ""
+        self.bluesky_plc_url = self.bluesky_pds_url = ""  # Bluesky's DID directory and the accounts' PDS
         self._rate_limits: dict[str, list[float]] = {p: [] for p in PLATFORMS}  # pending 429s: reset delays
         self._images: dict[str, FakeImage] = {}
         self._seq = itertools.count(1)
@@ -114,6 +118,9 @@ class FakeSocial:
     async def __aenter__(self) -> "FakeSocial":
         self.x_url = await self._serve("x", self._x_routes())
         self.bluesky_url = await self._serve("bluesky", self._bluesky_routes())
+        self.bluesky_plc_url = await self._serve("bluesky-plc", [web.get("/{did}", self._plc_document)])
+        self.bluesky_pds_url = await self._serve("bluesky-pds", [web.get("/xrpc/com.atproto.sync.getBlob",
+                                                                         self._pds_get_blob)])
         self.mastodon_url = await self._serve("mastodon", self._mastodon_routes())
         return self
 
@@ -136,7 +143,8 @@ class FakeSocial:
         from pydantic import SecretStr
 
         return {"x_api_base": self.x_url, "x_bearer_token": SecretStr(self.x_token),
-                "bluesky_appview_url": self.bluesky_url, "mastodon_instance": self.mastodon_url,
+                "bluesky_appview_url": self.bluesky_url, "bluesky_plc_url": self.bluesky_plc_url,
+                "mastodon_instance": self.mastodon_url,
                 "mastodon_access_token": SecretStr(self.mastodon_token) if self.mastodon_token else None,
                 "media_allow_private_hosts": True}  # the fake serves its media on loopback
 
@@ -146,7 +154,7 @@ class FakeSocial:
         assert platform in PLATFORMS, platform
         n = len(self.accounts) + 1
         uid = {"x": str(1_400_000_000 + n), "mastodon": str(109_000_000_000 + n),
-               "bluesky": "did:plc:" + (f"fake{n:04d}" + "a" * 24)[:24]}[platform]
+               "bluesky": "did:plc:" + _b32(n).rjust(24, "a")}[platform]  # did:plc ids: 24 base32 letters
         account = FakeAccount(platform, uid, handle, display_name or handle.split(".")[0].title(), bio, protected)
         self.accounts.append(account)
         return account
@@ -208,7 +216,7 @@ class FakeSocial:
             entry = RecordedRequest(platform, request.method, request.path, dict(request.query), dict(request.headers),
                                     at=time.time())
             self.requests.append(entry)
-            pending = self._rate_limits[platform]
+            pending = self._rate_limits.get(platform, [])
             if pending and not request.path.startswith(_MEDIA_PREFIXES):
                 response, entry.rate_limit_reset = _too_many(platform, pending.pop(0))
             else:
@@ -219,14 +227,17 @@ class FakeSocial:
         return record_and_limit
 
     async def _media(self, request: web.Request) -> web.Response:
+        image = self._images.get(request.match_info["key"])
+        if image is None or image.deleted:
+            return web.Response(status=404, text="Not Found")
+        return await self._media_response(image)
+
+    async def _media_response(self, image: FakeImage) -> web.Response:
         self.media_in_flight += 1
         self.media_max_in_flight = max(self.media_max_in_flight, self.media_in_flight)
         try:
             if self.media_delay_s:
                 await asyncio.sleep(self.media_delay_s)
-            image = self._images.get(request.match_info["key"])
-            if image is None or image.deleted:
-                return web.Response(status=404, text="Not Found")
             return web.Response(body=image.data, content_type=image.content_type)
         finally:
             self.media_in_flight -= 1
@@ -407,20 +418,24 @@ class FakeSocial:
     def _x_media_url(self, image: FakeImage) -> str:
         return f"{self.x_url}/media/{image.key}.{_ext(image)}"
 
-    # Bluesky AppView ------------------------------------------------------------------------------------
+    # Bluesky AppView, PLC directory and PDS ----------------------------------------------------------------
     def _bluesky_routes(self) -> list[web.RouteDef]:
         return [web.get("/xrpc/app.bsky.actor.getProfile", self._bsky_profile),
                 web.get("/xrpc/app.bsky.feed.getAuthorFeed", self._bsky_author_feed),
-                web.get("/img/{variant}/plain/{did}/{key}@{fmt}", self._media)]
+                web.get("/img/{preset}/plain/{did}/{cid}@{fmt}", self._bsky_cdn)]
 
     def _bsky_actor(self, actor: str) -> FakeAccount | None:
         if actor.startswith("did:"):
             return self._account("bluesky", uid=actor)
+        if actor == "handle.invalid":  # not a handle anyone can be looked up by
+            return None
         return self._account("bluesky", handle=actor)
 
     def _bsky_basic(self, account: FakeAccount) -> dict:
+        # a handle that stops verifying is shown as "handle.invalid" (the DID stays):
+        # https://docs.bsky.app/docs/advanced-guides/resolution#handle-resolution
         return {"did": account.uid, "handle": account.handle, "displayName": account.display_name,
-                "avatar": f"{self.bluesky_url}/img/avatar/plain/{account.uid}/avatar@jpeg",
+                "avatar": f"{self.bluesky_url}/img/avatar/plain/{account.uid}/{_blob_cid(b'avatar')}@jpeg",
                 "labels": self._bsky_labels(account), "createdAt": "2023-07-01T10:00:00.000Z",
                 "associated": {"chat": {"allowIncoming": "following"}}, "viewer": {"muted": False,
                                                                                     "blockedBy": False}}
@@ -440,26 +455,69 @@ class FakeSocial:
                       "followersCount": 120, "followsCount": 80, "postsCount": len(account.posts),
                       "indexedAt": "2024-01-01T00:00:00.000Z"})
 
+    def _bsky_uri(self, post: FakePost) -> str:
+        return f"at://{post.account.uid}/app.bsky.feed.post/{post.rkey}"
+
+    def _bsky_images(self, post: FakePost) -> tuple[dict, dict]:
+        """The app.bsky.embed.images record (blob refs of the originals) and its #view: `fullsize` and `thumb`
+        are CDN re-encodes (https://docs.bsky.app/docs/advanced-guides/posts#images-embeds); aspectRatio is
+        optional in the lexicon (lexicons/app/bsky/embed/images.json) and absent from older posts."""
+        did = post.account.uid
+        record, view = [], []
+        for image in post.images:
+            ratio = {"aspectRatio": {"width": image.width or 1, "height": image.height or 1}} if post.aspect_ratio \
+                else {}
+            cid = _blob_cid(image.data)
+            record.append({"alt": "", **ratio, "image": {"$type": "blob", "ref": {"$link": cid},
+                                                         "mimeType": image.content_type, "size": len(image.data)}})
+            view.append({"thumb": f"{self.bluesky_url}/img/feed_thumbnail/plain/{did}/{cid}@jpeg",
+                         "fullsize": f"{self.bluesky_url}/img/feed_fullsize/plain/{did}/{cid}@jpeg", "alt": "",
+                         **ratio})
+        return ({"$type": "app.bsky.embed.images", "images": record},
+                {"$type": "app.bsky.embed.images#view", "images": view})
+
     def _bsky_post_view(self, post: FakePost) -> dict:
         did = post.account.uid
         record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": post.text, "langs": ["en"],
                                   "createdAt": _iso_ms(post.created_at)}
-        view: dict[str, Any] = {"uri": f"at://{did}/app.bsky.feed.post/{post.rkey}", "cid": _fake_cid(post.seq),
+        view: dict[str, Any] = {"uri": self._bsky_uri(post), "cid": _fake_cid(post.seq),
                                 "author": self._bsky_basic(post.account), "record": record,
                                 "replyCount": 0, "repostCount": 0, "likeCount": 3, "quoteCount": 0,
                                 "indexedAt": _iso_ms(post.created_at), "labels": []}
-        if post.images:
-            record["embed"] = {"$type": "app.bsky.embed.images", "images": [
-                {"alt": "", "aspectRatio": {"width": i.width or 1, "height": i.height or 1},
-                 "image": {"$type": "blob", "ref": {"$link": _fake_cid(1000 + n)}, "mimeType": i.content_type,
-                           "size": len(i.data)}} for n, i in enumerate(post.images)]}
-            view["embed"] = {"$type": "app.bsky.embed.images#view", "images": [
-                {"thumb": f"{self.bluesky_url}/img/feed_thumbnail/plain/{did}/{i.key}@jpeg",
-                 "fullsize": f"{self.bluesky_url}/img/feed_fullsize/plain/{did}/{i.key}@jpeg",
-                 "alt": "", "aspectRatio": {"width": i.width or 1, "height": i.height or 1}} for i in post.images]}
+        if post.reply:
+            parent = post.reply_to
+            ref = ({"uri": self._bsky_uri(parent), "cid": _fake_cid(parent.seq)} if parent else
+                   {"uri": "at://did:plc:someoneelse00000000000000/app.bsky.feed.post/3kabcdefghijk",
+                    "cid": _fake_cid(0)})
+            record["reply"] = {"root": ref, "parent": ref}
+        images_record, images_view = self._bsky_images(post) if post.images else (None, None)
+        if post.quote_of is not None:
+            quoted = post.quote_of
+            strong = {"uri": self._bsky_uri(quoted), "cid": _fake_cid(quoted.seq)}
+            quoted_view = {"$type": "app.bsky.embed.record#viewRecord", **strong,
+                           "author": self._bsky_basic(quoted.account),
+                           "value": {"$type": "app.bsky.feed.post", "text": quoted.text,
+                                     "createdAt": _iso_ms(quoted.created_at)},
+                           "indexedAt": _iso_ms(quoted.created_at)}
+            if images_record:  # a quote post with its own pictures (lexicons/app/bsky/embed/recordWithMedia.json)
+                record["embed"] = {"$type": "app.bsky.embed.recordWithMedia", "record": {"record": strong},
+                                   "media": images_record}
+                view["embed"] = {"$type": "app.bsky.embed.recordWithMedia#view",
+                                 "record": {"record": quoted_view}, "media": images_view}
+            else:
+                record["embed"] = {"$type": "app.bsky.embed.record", "record": strong}
+                view["embed"] = {"$type": "app.bsky.embed.record#view", "record": quoted_view}
+        elif images_record:
+            record["embed"], view["embed"] = images_record, images_view
         return view
 
     async def _bsky_author_feed(self, request: web.Request) -> web.Response:
+        """app.bsky.feed.getAuthorFeed as the AppView serves it (bluesky-social/atproto,
+        packages/bsky/src/api/app/bsky/feed/getAuthorFeed.ts and data-plane/server/routes/feeds.ts):
+        `posts_with_media` is the author's own posts with images, replies and quote posts with images included,
+        reposts not; a page is cut from that skeleton first, then posts that can't be shown (taken down, blocked)
+        are dropped, so a page may come back short or empty and still carry a cursor; the cursor is the keyset of
+        the page's last skeleton item, so it is given whenever the skeleton page was not empty."""
         q = request.query
         account = self._bsky_actor(q.get("actor", ""))
         if account is None:
@@ -471,15 +529,17 @@ class FakeSocial:
         items = []
         for post in reversed(account.posts):
             shown = post.repost_of or post
-            if flt == "posts_with_media" and not shown.images:
+            if flt == "posts_with_media" and (post.repost_of or not shown.images):
                 continue
-            if flt in ("posts_no_replies", "posts_with_media") and post.reply:
+            if flt == "posts_no_replies" and post.reply and not post.repost_of:
                 continue
             items.append(post)
         offset = int(q["cursor"]) if q.get("cursor", "").isdigit() else 0
-        page = items[offset:offset + limit]
+        skeleton = items[offset:offset + limit]
         feed = []
-        for post in page:
+        for post in skeleton:
+            if (post.repost_of or post).hidden:
+                continue
             if post.repost_of:
                 feed.append({"post": self._bsky_post_view(post.repost_of),
                              "reason": {"$type": "app.bsky.feed.defs#reasonRepost", "by": self._bsky_basic(account),
@@ -487,9 +547,58 @@ class FakeSocial:
             else:
                 feed.append({"post": self._bsky_post_view(post)})
         body: dict[str, Any] = {"feed": feed}
-        if offset + limit < len(items):
-            body["cursor"] = str(offset + limit)
+        if skeleton:
+            body["cursor"] = str(offset + len(skeleton))
         return _json(body)
+
+    def _bsky_image(self, did: str, cid: str) -> FakeImage | None:
+        account = self._account("bluesky", uid=did)
+        for post in account.posts if account else []:
+            for image in post.images:
+                if _blob_cid(image.data) == cid:
+                    return image
+        return None
+
+    async def _bsky_cdn(self, request: web.Request) -> web.Response:
+        """cdn.bsky.app: a re-encode, never the original file. feed_fullsize fits inside 1000x1000 and
+        feed_thumbnail inside 2000x2000, without enlarging (bluesky-social/atproto packages/bsky/src/image/uri.ts)."""
+        image = self._bsky_image(request.match_info["did"], request.match_info["cid"])
+        if image is None or image.deleted:
+            return web.Response(status=404, text="Not Found")
+        box = {"feed_fullsize": 1000, "feed_thumbnail": 2000}.get(request.match_info["preset"], 1000)
+        with Image.open(io.BytesIO(image.data)) as original:
+            picture = original.convert("RGB")
+        picture.thumbnail((box, box))
+        buf = io.BytesIO()
+        picture.save(buf, format="JPEG", quality=80)
+        return web.Response(body=buf.getvalue(), content_type="image/jpeg")
+
+    async def _plc_document(self, request: web.Request) -> web.Response:
+        """plc.directory/<did>: the DID document, whose #atproto_pds service names the account's PDS
+        (https://web.plc.directory/api/redoc, https://atproto.com/specs/did#did-documents)."""
+        did = request.match_info["did"]
+        account = self._account("bluesky", uid=did)
+        if account is None:
+            return _json({"message": f"DID not registered: {did}"}, status=404)
+        return _json({"@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+                      "id": did, "alsoKnownAs": [f"at://{account.handle}"],
+                      "verificationMethod": [{"id": f"{did}#atproto", "type": "Multikey", "controller": did,
+                                              "publicKeyMultibase":
+                                                  "zQ3shXjHeiBuRCKmM36cuYnm7YEMzhGnCmCyW92sRJ9pribSF"}],
+                      "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                                   "serviceEndpoint": self.bluesky_pds_url}]})
+
+    async def _pds_get_blob(self, request: web.Request) -> web.Response:
+        """com.atproto.sync.getBlob on the PDS: the original bytes as uploaded, with the blob's mime type;
+        an unknown or deleted blob is 400 BlobNotFound (lexicons/com/atproto/sync/getBlob.json,
+        packages/pds/src/api/com/atproto/sync/getBlob.ts)."""
+        image = self._bsky_image(request.query.get("did", ""), request.query.get("cid", ""))
+        if image is None or image.deleted:
+            return _json({"error": "BlobNotFound", "message": "Blob not found"}, status=400)
+        response = await self._media_response(image)
+        response.headers.update({"x-content-type-options": "nosniff",
+                                 "content-security-policy": "default-src 'none'; sandbox"})
+        return response
 
     # Mastodon -------------------------------------------------------------------------------------------
     def _mastodon_routes(self) -> list[web.RouteDef]:
@@ -631,9 +740,24 @@ def _ext(image: FakeImage) -> str:
         image.content_type, "bin")
 
 
+def _b32(n: int) -> str:
+    out = ""
+    while True:
+        out = _B32[n % 32] + out
+        n //= 32
+        if not n:
+            return out
+
+
 def _fake_cid(n: int) -> str:
     tail = "".join(_B32[(n * 7 + i * 13) % 32] for i in range(52))
     return "bafyrei" + tail
+
+
+def _blob_cid(data: bytes) -> str:
+    """The CID of a blob as atproto computes it: CIDv1, raw codec, sha2-256, base32 (https://atproto.com/specs/blob)."""
+    digest = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(digest).decode().lower().rstrip("=")
 
 
 def _html_escape(text: str) -> str:
