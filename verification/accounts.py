@@ -278,7 +278,9 @@ def build_providers(settings: Settings, *, backoff: Backoff | None = None) -> di
                                             backoff=backoff))
         if settings.bluesky_appview_url else None,
         "mastodon": (lambda: MastodonProvider(settings.mastodon_instance, _secret(settings.mastodon_access_token),
-                                              backoff=backoff)) if settings.mastodon_instance else None,
+                                              backoff=backoff,
+                                              allow_private_hosts=settings.media_allow_private_hosts))
+        if settings.mastodon_instance else None,
     }
     missing = {"x": "X_BEARER_TOKEN is not set", "bluesky": "BLUESKY_APPVIEW_URL is empty",
                "mastodon": "MASTODON_INSTANCE is empty"}

@@ -49,8 +49,25 @@ class FakeAccount:
     handle: str
     display_name: str = ""
     bio: str = ""
-    protected: bool = False
+    protected: bool = False  # X: protected posts; Bluesky: logged-out opt-out; Mastodon: `locked` (follow approval)
     posts: list["FakePost"] = field(default_factory=list)
+    fields: list[tuple[str, str]] = field(default_factory=list)  # Mastodon profile fields (name, value)
+    suspended: bool = False  # Mastodon: still answered 200, with `suspended: true`
+    instance: "FakeInstance | None" = None  # Mastodon: the server it lives on (None: the main fake instance)
+
+
+@dataclass
+class FakeInstance:
+    """A Mastodon server. With a split domain, handles use `local_domain` (LOCAL_DOMAIN) while the API and web
+    pages live on `url` (WEB_DOMAIN), and only WebFinger on the local domain tells the two apart
+    (https://docs.joinmastodon.org/admin/config/#web_domain, https://docs.joinmastodon.org/spec/webfinger/)."""
+
+    url: str
+    local_domain: str
+
+    @property
+    def host(self) -> str:
+        return self.url.split("://", 1)[1]
 
 
 @dataclass
@@ -106,6 +123,7 @@ class FakeSocial:
         self.accounts: list[FakeAccount] = []
         self.x_url = self.bluesky_url = self.mastodon_url = ""
         self.bluesky_plc_url = self.bluesky_pds_url = ""  # Bluesky's DID directory and the accounts' PDS
+        self.mastodon_instances: list[FakeInstance] = []  # [0] is the main one, at mastodon_url
         self._rate_limits: dict[str, list[float]] = {p: [] for p in PLATFORMS}  # pending 429s: reset delays
         self._images: dict[str, FakeImage] = {}
         self._seq = itertools.count(1)
@@ -122,6 +140,7 @@ class FakeSocial:
         self.bluesky_pds_url = await self._serve("bluesky-pds", [web.get("/xrpc/com.atproto.sync.getBlob",
                                                                          self._pds_get_blob)])
         self.mastodon_url = await self._serve("mastodon", self._mastodon_routes())
+        self.mastodon_instances = [FakeInstance(self.mastodon_url, self.mastodon_url.split("://", 1)[1])]
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -150,14 +169,26 @@ class FakeSocial:
 
     # test controls ---------------------------------------------------------------------------------------
     def add_account(self, platform: str, handle: str, *, bio: str = "", display_name: str = "",
-                    protected: bool = False) -> FakeAccount:
+                    protected: bool = False, fields: list[tuple[str, str]] = (),
+                    instance: FakeInstance | None = None) -> FakeAccount:
         assert platform in PLATFORMS, platform
         n = len(self.accounts) + 1
         uid = {"x": str(1_400_000_000 + n), "mastodon": str(109_000_000_000 + n),
                "bluesky": "did:plc:" + _b32(n).rjust(24, "a")}[platform]  # did:plc ids: 24 base32 letters
-        account = FakeAccount(platform, uid, handle, display_name or handle.split(".")[0].title(), bio, protected)
+        account = FakeAccount(platform, uid, handle, display_name or handle.split(".")[0].title(), bio, protected,
+                              fields=list(fields), instance=instance)
         self.accounts.append(account)
         return account
+
+    async def add_mastodon_instance(self, *, split_domain: bool = False) -> FakeInstance:
+        """Another Mastodon server on loopback; with `split_domain`, its handles name a second host that serves
+        only WebFinger (as example.com does for a server whose API is on social.example.com)."""
+        url = await self._serve("mastodon", self._mastodon_routes())
+        local = await self._serve("mastodon", [web.get("/.well-known/webfinger", self._masto_webfinger)]) \
+            if split_domain else url
+        instance = FakeInstance(url, local.split("://", 1)[1])
+        self.mastodon_instances.append(instance)
+        return instance
 
     def add_post(self, account: FakeAccount, *, images: list[Any] = (), text: str = "",
                  repost_of: FakePost | None = None, deleted_media: bool = False, reply: bool = False,
@@ -605,6 +636,9 @@ class FakeSocial:
         return [web.get("/api/v1/accounts/lookup", self._masto_lookup),
                 web.get("/api/v1/accounts/{id}/statuses", self._masto_statuses),
                 web.get("/api/v1/accounts/{id}", self._masto_account),
+                web.get("/api/v1/instance", self._masto_instance_info),
+                web.get("/api/v1/instance/", self._masto_instance_info),  # Mastodon.py asks with the slash
+                web.get("/.well-known/webfinger", self._masto_webfinger),
                 web.get("/system/media_attachments/files/{key}/original.{ext}", self._media)]
 
     def _masto_auth_error(self, request: web.Request) -> web.Response | None:
@@ -613,28 +647,51 @@ class FakeSocial:
             return None
         return _json({"error": "The access token is invalid"}, status=401)
 
+    def _masto_instance(self, request: web.Request) -> FakeInstance:
+        """The server a request reached, by its host (API host, or the local domain for WebFinger)."""
+        for instance in self.mastodon_instances:
+            if request.host in (instance.host, instance.local_domain):
+                return instance
+        return self.mastodon_instances[0]
+
+    def _masto_accounts(self, instance: FakeInstance) -> list[FakeAccount]:
+        main = self.mastodon_instances[0]
+        return [a for a in self.accounts if a.platform == "mastodon" and (a.instance or main) is instance]
+
     def _masto_account_json(self, account: FakeAccount) -> dict:
-        host = self.mastodon_url.split("://", 1)[1]
-        return {"id": account.uid, "username": account.handle, "acct": account.handle,
+        """The Account entity, https://docs.joinmastodon.org/entities/Account/: `locked` only means follow
+        requests are approved by hand (public posts stay public); a suspended account is still answered 200 with
+        `suspended: true` and its profile emptied; `fields` are the profile's name/value pairs, values in HTML."""
+        base = (account.instance or self.mastodon_instances[0]).url
+        body = {"id": account.uid, "username": account.handle, "acct": account.handle,
                 "display_name": account.display_name, "locked": account.protected, "bot": False,
                 "discoverable": True, "group": False, "created_at": "2022-11-05T00:00:00.000Z",
                 "note": f"<p>{_html_escape(account.bio)}</p>" if account.bio else "",
-                "url": f"{self.mastodon_url}/@{account.handle}", "uri": f"https://{host}/users/{account.handle}",
-                "avatar": f"{self.mastodon_url}/avatars/original/missing.png",
-                "avatar_static": f"{self.mastodon_url}/avatars/original/missing.png",
-                "header": f"{self.mastodon_url}/headers/original/missing.png",
-                "header_static": f"{self.mastodon_url}/headers/original/missing.png",
+                "url": f"{base}/@{account.handle}", "uri": f"{base}/users/{account.handle}",
+                "avatar": f"{base}/avatars/original/missing.png",
+                "avatar_static": f"{base}/avatars/original/missing.png",
+                "header": f"{base}/headers/original/missing.png",
+                "header_static": f"{base}/headers/original/missing.png",
                 "followers_count": 10, "following_count": 5, "statuses_count": len(account.posts),
-                "last_status_at": "2024-05-01", "emojis": [], "fields": []}
+                "last_status_at": "2024-05-01", "emojis": [],
+                "fields": [{"name": _html_escape(name), "value": _linkify(value), "verified_at": None}
+                           for name, value in account.fields]}
+        if account.suspended:
+            body.update({"suspended": True, "display_name": "", "note": "", "fields": [], "statuses_count": 0,
+                         "followers_count": 0, "following_count": 0})
+        return body
 
     async def _masto_lookup(self, request: web.Request) -> web.Response:
+        """GET /api/v1/accounts/lookup?acct=: a local username, or user@domain where the domain may be this
+        server's own (https://docs.joinmastodon.org/methods/accounts/#lookup). Usernames of other software can hold
+        `.` and `-` (Pixelfed, GoToSocial, Misskey)."""
         if (refused := self._masto_auth_error(request)) is not None:
             return refused
-        acct = request.query.get("acct", "").lstrip("@")
-        host = self.mastodon_url.split("://", 1)[1]
-        if acct.lower().endswith("@" + host.lower()):
-            acct = acct[: -len(host) - 1]
-        account = self._account("mastodon", handle=acct)
+        instance = self._masto_instance(request)
+        user, _, domain = request.query.get("acct", "").lstrip("@").partition("@")
+        account = None
+        if not domain or domain.lower() in (instance.host.lower(), instance.local_domain.lower()):
+            account = next((a for a in self._masto_accounts(instance) if a.handle.lower() == user.lower()), None)
         if account is None:
             return _json({"error": "Record not found"}, status=404)
         return _json(self._masto_account_json(account))
@@ -642,12 +699,42 @@ class FakeSocial:
     async def _masto_account(self, request: web.Request) -> web.Response:
         if (refused := self._masto_auth_error(request)) is not None:
             return refused
-        account = self._account("mastodon", uid=request.match_info["id"])
+        instance = self._masto_instance(request)
+        account = next((a for a in self._masto_accounts(instance) if a.uid == request.match_info["id"]), None)
         if account is None:
             return _json({"error": "Record not found"}, status=404)
         return _json(self._masto_account_json(account))
 
+    async def _masto_instance_info(self, request: web.Request) -> web.Response:
+        """GET /api/v1/instance: `uri` is the domain handles use (LOCAL_DOMAIN),
+        https://docs.joinmastodon.org/entities/V1_Instance/#uri"""
+        instance = self._masto_instance(request)
+        return _json({"uri": instance.local_domain, "title": "Fake Mastodon", "short_description": "",
+                      "description": "", "email": "admin@example.invalid", "version": "4.2.10",
+                      "urls": {"streaming_api": f"wss://{instance.host}"}, "stats": {}, "thumbnail": None,
+                      "languages": ["en"], "registrations": False, "approval_required": False,
+                      "invites_enabled": False, "configuration": {}, "contact_account": None, "rules": []})
+
+    async def _masto_webfinger(self, request: web.Request) -> web.Response:
+        """WebFinger (RFC 7033) as Mastodon answers it, https://docs.joinmastodon.org/spec/webfinger/: the
+        subject is the canonical acct: URI, the `self` link the ActivityPub actor on the server's web domain."""
+        instance = self._masto_instance(request)
+        resource = request.query.get("resource", "")
+        user, _, domain = resource.removeprefix("acct:").lstrip("@").partition("@")
+        account = next((a for a in self._masto_accounts(instance) if a.handle.lower() == user.lower()), None)
+        if not resource.startswith("acct:") or account is None or \
+                domain.lower() not in (instance.host.lower(), instance.local_domain.lower()):
+            return web.Response(status=404)
+        return web.Response(text=json.dumps({
+            "subject": f"acct:{account.handle}@{instance.local_domain}",
+            "aliases": [f"{instance.url}/@{account.handle}", f"{instance.url}/users/{account.handle}"],
+            "links": [{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html",
+                       "href": f"{instance.url}/@{account.handle}"},
+                      {"rel": "self", "type": "application/activity+json",
+                       "href": f"{instance.url}/users/{account.handle}"}]}), content_type="application/jrd+json")
+
     def _masto_status_json(self, post: FakePost, by: FakeAccount) -> dict:
+        base = (by.instance or self.mastodon_instances[0]).url
         reblog = self._masto_status_json(post.repost_of, post.repost_of.account) if post.repost_of else None
         media = [] if post.repost_of else [
             {"id": str(2_000_000 + int(i.key[1:])), "type": "image",
@@ -658,19 +745,24 @@ class FakeSocial:
              "meta": {"original": {"width": i.width, "height": i.height, "size": f"{i.width}x{i.height}",
                                    "aspect": (i.width / i.height) if i.height else 1.0}}} for i in post.images]
         return {"id": post.id, "created_at": _iso_ms(post.created_at), "edited_at": None,
-                "in_reply_to_id": None, "in_reply_to_account_id": None, "sensitive": False, "spoiler_text": "",
-                "visibility": "public", "language": "en",
-                "uri": f"{self.mastodon_url}/users/{by.handle}/statuses/{post.id}",
-                "url": f"{self.mastodon_url}/@{by.handle}/{post.id}",
+                "in_reply_to_id": post.reply_to.id if post.reply_to else None,
+                "in_reply_to_account_id": post.reply_to.account.uid if post.reply_to else None,
+                "sensitive": False, "spoiler_text": "", "visibility": post.visibility, "language": "en",
+                "uri": f"{base}/users/{by.handle}/statuses/{post.id}",
+                "url": f"{base}/@{by.handle}/{post.id}",
                 "replies_count": 0, "reblogs_count": 0, "favourites_count": 2,
                 "content": "" if post.repost_of else f"<p>{_html_escape(post.text)}</p>",
                 "reblog": reblog, "account": self._masto_account_json(by), "media_attachments": media,
                 "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None}
 
     async def _masto_statuses(self, request: web.Request) -> web.Response:
+        """GET /api/v1/accounts/:id/statuses, https://docs.joinmastodon.org/methods/accounts/#statuses: only what
+        the caller may see, so followers-only and direct posts are never listed to us (locked or not); a
+        suspended account lists nothing."""
         if (refused := self._masto_auth_error(request)) is not None:
             return refused
-        account = self._account("mastodon", uid=request.match_info["id"])
+        instance = self._masto_instance(request)
+        account = next((a for a in self._masto_accounts(instance) if a.uid == request.match_info["id"]), None)
         if account is None:
             return _json({"error": "Record not found"}, status=404)
         q = request.query
@@ -681,11 +773,12 @@ class FakeSocial:
         posts = [p for p in reversed(account.posts)
                  if not (exclude_reblogs and p.repost_of)
                  and not (only_media and not (p.repost_of or p).images)
+                 and p.visibility in ("public", "unlisted") and not account.suspended
                  and (max_id is None or int(p.id) < max_id)]
         page = posts[:limit]
         response = _json([self._masto_status_json(p, account) for p in page])
         if page:
-            base = f"{self.mastodon_url}/api/v1/accounts/{account.uid}/statuses"
+            base = f"{instance.url}/api/v1/accounts/{account.uid}/statuses"
             keep = {k: v for k, v in q.items() if k not in ("max_id", "min_id", "since_id")}
             links = []
             if len(posts) > limit:
@@ -760,8 +853,16 @@ def _blob_cid(data: bytes) -> str:
     return "b" + base64.b32encode(digest).decode().lower().rstrip("=")
 
 
+def _linkify(value: str) -> str:
+    """Profile field values as Mastodon renders them: HTML, links as anchors."""
+    if value.startswith(("https://", "http://")):
+        shown = value.split("://", 1)[1]
+        return f'<a href="{_html_escape(value)}" rel="me nofollow noopener" target="_blank">{_html_escape(shown)}</a>'
+    return _html_escape(value)
+
+
 def _html_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-__all__ = ["FakeAccount", "FakeImage", "FakePost", "FakeSocial", "RecordedRequest"]
+__all__ = ["FakeAccount", "FakeImage", "FakeInstance", "FakePost", "FakeSocial", "RecordedRequest"]

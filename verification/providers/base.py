@@ -25,6 +25,7 @@ class Account:
     bio: str = ""
     profile_url: str = ""
     protected: bool = False  # posts not publicly visible: nothing can be indexed
+    fields: tuple[tuple[str, str], ...] = ()  # profile fields (name, value) as shown, where a platform has them
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,10 @@ class SocialProvider(ABC):
         """The account's most recent own posts of any kind (where challenge codes are looked for)."""
 
     async def find_code(self, account: Account, code: str) -> str | None:
-        """Where `code` appears: "bio", or the URL of a recent post; None when nowhere."""
-        if contains_code(account.bio, code):
+        """Where `code` appears: "bio" (the bio or a profile field), or the URL of a recent post; None when
+        nowhere."""
+        if contains_code(account.bio, code) or any(contains_code(value, code) or contains_code(name, code)
+                                                   for name, value in account.fields):
             return "bio"
         if account.protected:
             raise AccountProtected(self.platform, account.handle)
