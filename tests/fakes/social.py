@@ -1,14 +1,24 @@
-"""Fake X API v2, Bluesky AppView (XRPC) and Mastodon servers for tests, reached by the real client libraries.
+"""Fake X API v2, Bluesky (AppView, PLC directory, PDS) and Mastodon servers for tests, reached by the real
+client libraries.
 
     async with FakeSocial() as fake:
         alice = fake.add_account("x", "alice", bio="I draw cats")
         fake.add_post(alice, images=[pil_image], text="new piece")
         settings = settings.model_copy(update=fake.settings_overrides())
 
-Each platform gets its own aiohttp server on a random loopback port and answers with the JSON shapes the real
-APIs return (as far as tweepy, atproto and Mastodon.py parse them): pagination (X `meta.next_token`, Bluesky
-`cursor`, Mastodon `Link`), 429 with the platforms' reset headers, deleted media (404), protected accounts,
-reposts of someone else's post, handle changes (same stable id), and a refused bearer token (401).
+Each service gets its own aiohttp server on a random loopback port and answers with the JSON shapes the real
+APIs return (as far as tweepy, atproto and Mastodon.py parse them), held to the services' published contracts;
+each modelled behaviour cites its document next to the code:
+- common: pagination (X `meta.next_token`, Bluesky `cursor`, Mastodon `Link`), 429 with the platforms' reset
+  headers, deleted media (404), reposts of someone else's post, handle changes (same stable id);
+- X: the 3,200-post timeline window (800 with exclude=replies), pages cut before exclusions, reused media
+  (`attachments.media_source_tweet_id`), `note_tweet` for posts over 280 characters, protected timelines, a
+  refused bearer token (401), the monthly usage cap (429 UsageCapExceeded), 403 client-forbidden;
+- Bluesky: CDN re-encodes for `fullsize`, originals through `com.atproto.sync.getBlob` on a PDS named by a
+  PLC-directory DID document, posts dropped after paging (empty pages with a cursor), replies and quote posts,
+  `handle.invalid`, the logged-out opt-out label;
+- Mastodon: several servers (split LOCAL_DOMAIN/WEB_DOMAIN with WebFinger), `locked` accounts with public
+  posts, post visibility, `suspended: true`, profile fields, /api/v1/instance.
 Every request is recorded in `fake.requests` so tests can check the clients' manners."""
 from __future__ import annotations
 
@@ -352,7 +362,8 @@ class FakeSocial:
         return _json({"data": self._x_user_json(account, _csv(request.query.get("user.fields")))})
 
     async def _x_tweets(self, request: web.Request) -> web.Response:
-        """GET /2/users/:id/tweets, https://developer.x.com/en/docs/x-api/tweets/timelines/api-reference/get-users-id-tweets
+        """GET /2/users/:id/tweets,
+        https://developer.x.com/en/docs/x-api/tweets/timelines/api-reference/get-users-id-tweets
         The timeline reaches the 3,200 most recent posts, retweets and replies included, or only the 800 most
         recent when `exclude=replies` is given. Pages are cut from that timeline before `exclude` removes posts,
         so a page may hold fewer than max_results posts, even none, and still carry a next_token: only a missing

@@ -210,7 +210,8 @@ def _images(view: Any, record: Any, did: str, pds: str) -> list[MediaItem]:
 
 
 def blob_url(pds: str, did: str, cid: str) -> str:
-    """com.atproto.sync.getBlob on the account's PDS: the file exactly as uploaded (lexicons/com/atproto/sync/getBlob.json)."""
+    """com.atproto.sync.getBlob on the account's PDS: the file exactly as uploaded
+    (lexicons/com/atproto/sync/getBlob.json)."""
     return f"{pds.rstrip('/')}/xrpc/com.atproto.sync.getBlob?{urlencode({'did': did, 'cid': cid})}"
 
 
