@@ -74,6 +74,7 @@ class FakeInstance:
 
     url: str
     local_domain: str
+    claimed_domain: str | None = None  # what /api/v1/instance says, when it lies about local_domain
 
     @property
     def host(self) -> str:
@@ -720,7 +721,7 @@ class FakeSocial:
         """GET /api/v1/instance: `uri` is the domain handles use (LOCAL_DOMAIN),
         https://docs.joinmastodon.org/entities/V1_Instance/#uri"""
         instance = self._masto_instance(request)
-        return _json({"uri": instance.local_domain, "title": "Fake Mastodon", "short_description": "",
+        return _json({"uri": instance.claimed_domain or instance.local_domain, "title": "Fake Mastodon", "short_description": "",
                       "description": "", "email": "admin@example.invalid", "version": "4.2.10",
                       "urls": {"streaming_api": f"wss://{instance.host}"}, "stats": {}, "thumbnail": None,
                       "languages": ["en"], "registrations": False, "approval_required": False,

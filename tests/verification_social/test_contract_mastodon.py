@@ -45,6 +45,17 @@ async def test_a_handle_on_a_split_domain_is_found_through_webfinger(fake, provi
     assert webfinger and webfinger[0].query["resource"] == f"acct:alice@{home.local_domain}"
 
 
+async def test_a_server_cannot_claim_another_domains_handles(fake, providers):
+    """The local domain a server states is believed only when that domain's WebFinger points back at it."""
+    impostor = await fake.add_mastodon_instance()
+    impostor.claimed_domain = fake.mastodon_instances[0].host  # "my accounts are @<the main instance>"
+    fake.add_account("mastodon", "famous", instance=impostor)
+
+    account = await providers["mastodon"].lookup(f"famous@{impostor.host}")
+
+    assert account.handle == f"famous@{impostor.host}"
+
+
 @pytest.mark.parametrize("username", ["ko.fi-artist", "mori_no-e", "a.b"])
 async def test_usernames_with_dots_and_dashes_are_found(fake, providers, username):
     """Row 11: Pixelfed, GoToSocial and Misskey-compatible servers allow `.` and `-` in usernames."""

@@ -62,7 +62,7 @@ class MastodonProvider(SocialProvider):
         # tests and intranets: instances on private/loopback addresses may be followed (loopback over plain HTTP)
         self._allow_private = allow_private_hosts
         self._apis: dict[str, Mastodon] = {}
-        self._local_domains: dict[str, str] = {}  # API base -> the domain its handles use
+        self._local_domains: dict[str, str] = {}  # API base -> the domain it says its handles use
         self.backoff = backoff
 
     @property
@@ -137,7 +137,7 @@ class MastodonProvider(SocialProvider):
         if found.get("suspended"):
             raise AccountSuspended(self.platform, asked)
         host = urlsplit(base).netloc.lower()
-        acct = found.acct if "@" in found.acct else f"{found.acct}@{await self._local_domain(base)}"
+        acct = found.acct if "@" in found.acct else f"{found.acct}@{await self._handle_domain(base, found.acct)}"
         fields = tuple((html_to_text(f.get("name") or ""), html_to_text(f.get("value") or ""))
                        for f in found.get("fields") or [])
         # `locked` only means follow requests are approved by hand; public posts stay public and are read
@@ -146,9 +146,18 @@ class MastodonProvider(SocialProvider):
                        display_name=found.display_name or "", bio=html_to_text(found.note or ""),
                        profile_url=found.url or "", protected=False, fields=fields)
 
-    async def _local_domain(self, base: str) -> str:
-        """The domain in the server's handles: /api/v1/instance `uri` (LOCAL_DOMAIN,
-        https://docs.joinmastodon.org/entities/V1_Instance/#uri); the API host when the server doesn't say."""
+    async def _handle_domain(self, base: str, username: str) -> str:
+        """The domain of a local account's handle: the server's LOCAL_DOMAIN (/api/v1/instance `uri`,
+        https://docs.joinmastodon.org/entities/V1_Instance/#uri) when that domain's WebFinger vouches for this
+        server, so no server can dress its accounts in another domain's handles; else the API host."""
+        host = urlsplit(base).netloc.lower()
+        claimed = await self._claimed_domain(base)
+        if claimed and claimed != host and self._host_allowed(claimed) \
+                and await self._webfinger(username, claimed) == base:
+            return claimed
+        return host
+
+    async def _claimed_domain(self, base: str) -> str:
         if base not in self._local_domains:
             api = self._api(base)
 
@@ -157,11 +166,11 @@ class MastodonProvider(SocialProvider):
                     warnings.simplefilter("ignore")
                     return str(api.instance_v1().get("uri") or "")
             try:
-                domain = (await asyncio.to_thread(ask)).strip().lower()
+                uri = (await asyncio.to_thread(ask)).strip().lower()
             except MastodonError:
-                return urlsplit(base).netloc.lower()  # not remembered: ask again next time
-            self._local_domains[base] = domain if _HOSTNAME.match(domain) or self._allow_private and domain \
-                else urlsplit(base).netloc.lower()
+                return ""  # not remembered: ask again next time
+            # Mastodon gives the bare domain; some compatible servers a URL
+            self._local_domains[base] = urlsplit(uri).netloc if "://" in uri else uri
         return self._local_domains[base]
 
     async def _webfinger(self, user: str, domain: str) -> str | None:
