@@ -151,6 +151,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                     "現在 {platform} に接続できません。しばらくしてからお試しください。"),
     "verify.rate_limited": ("{platform} asked us to slow down. Please try again in a few minutes.",
                             "{platform} の利用制限中です。数分後にお試しください。"),
+    "verify.rate_limited_until": ("{platform} asked us to slow down. Please try again after {until} UTC.",
+                                  "{platform} の利用制限中です。{until}（UTC）以降にお試しください。"),
+    "verify.usage_cap": ("The bot's {platform} app has used up its monthly API usage cap (a limit on the bot's "
+                         "app, not on you), so {platform} can't be read until the cap resets with the app's next "
+                         "monthly billing period. Please tell an administrator; trying again sooner won't help.",
+                         "ボットの {platform} アプリが月間のAPI利用上限に達しました（あなたではなくボットのアプリの"
+                         "上限です）。アプリの次の月間請求期間で上限がリセットされるまで {platform} を読み込めません。"
+                         "管理者にお知らせください。すぐに再試行しても解決しません。"),
+    "verify.access_tier": ("The bot's {platform} app isn't allowed to use this part of the {platform} API "
+                           "({endpoint}): its access tier doesn't include it. Please tell an administrator: the "
+                           "app needs an access level that includes it, in the developer portal.",
+                           "ボットの {platform} アプリのアクセスレベルには、この {platform} API（{endpoint}）が"
+                           "含まれていません。管理者にお知らせください。開発者ポータルで、これを含むアクセスレベルに"
+                           "変更する必要があります。"),
+    "verify.suspended": ("The {platform} account {handle} has been suspended by its server, so it can't be "
+                         "verified or read.",
+                         "{platform} のアカウント {handle} はサーバーによって凍結されているため、確認も読み込みも"
+                         "できません。"),
     # --- replies ----------------------------------------------------------------------------------------
     "error.generic": ("Sorry, something went wrong on our side. Please try again in a moment.",
                       "申し訳ありません、問題が発生しました。少し時間をおいてお試しください。"),

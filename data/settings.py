@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     x_bearer_token: SecretStr | None = None
     x_api_base: str = "https://api.twitter.com"
     bluesky_appview_url: str = "https://public.api.bsky.app"
+    bluesky_plc_url: str = "https://plc.directory"  # where did:plc documents (naming each account's PDS) are read
     mastodon_instance: str = "https://mastodon.social"
     mastodon_access_token: SecretStr | None = None
     challenge_ttl_minutes: int = 30

@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Iterator
 
+from PIL import Image
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -239,8 +241,8 @@ async def _download(downloader: MediaDownloader, batch: list[tuple[MediaPost, in
     for (post, n), result in zip(batch, results):
         media = post.media[n]
         if result.ok:
-            out.append(PortfolioItem(post.url, post.posted_at, media.url, result.data, post.post_id,
-                                     media.width, media.height))
+            width, height = (media.width, media.height) if media.width and media.height else _size(result.data)
+            out.append(PortfolioItem(post.url, post.posted_at, media.url, result.data, post.post_id, width, height))
         else:
             out.append(SkippedMedia(post.url, media.url, result.error or "unknown error"))
     return out
@@ -272,10 +274,13 @@ def build_providers(settings: Settings, *, backoff: Backoff | None = None) -> di
     token = settings.x_bearer_token.get_secret_value() if settings.x_bearer_token else ""
     makers = {
         "x": (lambda: XProvider(token, settings.x_api_base, backoff=backoff)) if token else None,
-        "bluesky": (lambda: BlueskyProvider(settings.bluesky_appview_url, backoff=backoff))
+        "bluesky": (lambda: BlueskyProvider(settings.bluesky_appview_url, plc_url=settings.bluesky_plc_url,
+                                            backoff=backoff))
         if settings.bluesky_appview_url else None,
         "mastodon": (lambda: MastodonProvider(settings.mastodon_instance, _secret(settings.mastodon_access_token),
-                                              backoff=backoff)) if settings.mastodon_instance else None,
+                                              backoff=backoff,
+                                              allow_private_hosts=settings.media_allow_private_hosts))
+        if settings.mastodon_instance else None,
     }
     missing = {"x": "X_BEARER_TOKEN is not set", "bluesky": "BLUESKY_APPVIEW_URL is empty",
                "mastodon": "MASTODON_INSTANCE is empty"}
@@ -289,6 +294,15 @@ def build_providers(settings: Settings, *, backoff: Backoff | None = None) -> di
             log.warning("%s provider disabled: %s", display_platform(platform),
                         redact(f"{type(exc).__name__}: {exc}", settings))
     return providers
+
+
+def _size(data: bytes) -> tuple[int, int]:
+    """The picture's size from its header, for platforms that don't state it (older Bluesky posts)."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            return probe.size
+    except Exception:  # noqa: BLE001 - not readable here: the fingerprinting step gives the reason
+        return 0, 0
 
 
 def _secret(value) -> str | None:

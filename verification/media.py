@@ -134,6 +134,12 @@ class MediaDownloader:
     async def _read(self, url: str, response: aiohttp.ClientResponse) -> MediaResult:
         if response.status in (404, 410):
             return MediaResult(url, error=f"the image was deleted ({response.status})")
+        if response.status == 400 and response.content_type == "application/json":
+            # an atproto PDS answers getBlob for a blob that is gone with 400 BlobNotFound
+            # (lexicons/com/atproto/sync/getBlob.json)
+            body = await response.content.read(4096)
+            if b'"BlobNotFound"' in body or b"blob not found" in body.lower():
+                return MediaResult(url, error="the image was deleted (BlobNotFound)")
         if response.status != 200:
             return MediaResult(url, error=f"the server answered {response.status}")
         if response.content_type.startswith("text/"):

@@ -37,18 +37,24 @@ class VerificationStatus:
 def _refusal(exc: SocialError, platform: str) -> Refusal:
     """The verification layer's errors as message keys, so people read them in their own language."""
     from verification.accounts import AlreadyLinked, ChallengeExpired, CodeNotFound, NoChallenge
-    from verification.providers.base import (AccountNotFound, AccountProtected, AuthFailed, ProviderUnavailable,
-                                             RateLimited, display_platform)
+    from verification.providers.base import (AccessTierLacking, AccountNotFound, AccountProtected,
+                                             AccountSuspended, AuthFailed, ProviderUnavailable, RateLimited,
+                                             UsageCapReached, display_platform)
 
     name = display_platform(platform)
+    if isinstance(exc, RateLimited) and exc.reset_at is not None:  # the true reset time the platform announced
+        return Refusal("verify.rate_limited_until", platform=name, until=f"{exc.reset_at:%H:%M}", detail=str(exc))
     keys = [(AccountNotFound, "verify.account_not_found"), (AccountProtected, "verify.protected"),
-            (RateLimited, "verify.rate_limited"), (AuthFailed, "verify.provider_unavailable"),
+            (AccountSuspended, "verify.suspended"), (RateLimited, "verify.rate_limited"),
+            (UsageCapReached, "verify.usage_cap"), (AccessTierLacking, "verify.access_tier"),
+            (AuthFailed, "verify.provider_unavailable"),
             (ProviderUnavailable, "verify.provider_unavailable"), (NoChallenge, "verify.no_challenge"),
             (ChallengeExpired, "verify.expired"), (CodeNotFound, "verify.code_not_found"),
             (AlreadyLinked, "verify.already_linked")]
     for kind, key in keys:
         if isinstance(exc, kind):
-            return Refusal(key, platform=name, handle=getattr(exc, "handle", ""), detail=str(exc))
+            return Refusal(key, platform=name, handle=getattr(exc, "handle", ""), detail=str(exc),
+                           period=getattr(exc, "period", ""), endpoint=getattr(exc, "endpoint", ""))
     return Refusal("verify.failed", detail=str(exc))
 
 

@@ -83,7 +83,7 @@ async def test_reposts_of_someone_elses_picture_are_excluded(fake, providers, pl
     assert [p.text for p in posts] == ["alice's second piece", "alice's piece"]
     asked = _timeline_requests(fake, platform)[0].query
     if platform == "x":
-        assert set(asked["exclude"].split(",")) == {"retweets", "replies"}
+        assert asked["exclude"] == "retweets"  # exclude=replies would cut the timeline to 800 posts
         assert asked["max_results"] == "100" and "attachments.media_keys" in asked["expansions"]
     elif platform == "bluesky":
         assert asked["filter"] == "posts_with_media"
@@ -134,7 +134,7 @@ async def test_deleted_media_is_skipped_with_a_reason(fake, providers, social_se
     assert portfolio[0].post_url and portfolio[0].posted_at == kept.created_at
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("platform", ["x", "bluesky"])  # Mastodon's `locked` is no such thing: test_contract_mastodon
 async def test_protected_account_cannot_be_read(fake, providers, platform):
     fake.add_account(platform, HANDLES[platform][0], protected=True)
 

@@ -25,6 +25,7 @@ class Account:
     bio: str = ""
     profile_url: str = ""
     protected: bool = False  # posts not publicly visible: nothing can be indexed
+    fields: tuple[tuple[str, str], ...] = ()  # profile fields (name, value) as shown, where a platform has them
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,13 @@ class AccountProtected(SocialError):
         self.platform, self.handle = platform, handle
 
 
+class AccountSuspended(SocialError):
+    def __init__(self, platform: str, handle: str):
+        super().__init__(f"The {display_platform(platform)} account {handle!r} has been suspended by its server, "
+                         "so it can't be verified or read.")
+        self.platform, self.handle = platform, handle
+
+
 class ProviderUnavailable(SocialError):
     def __init__(self, platform: str, detail: str = ""):
         super().__init__(f"{display_platform(platform)} can't be reached right now"
@@ -89,6 +97,31 @@ class RateLimited(SocialError):
         when = f" after {reset_at:%H:%M} UTC" if reset_at else " in a few minutes"
         super().__init__(f"{display_platform(platform)} asked us to slow down. Please try again{when}.")
         self.platform, self.reset_at = platform, reset_at
+
+
+class UsageCapReached(SocialError):
+    """The bot's app has spent a usage cap of its plan (X: the monthly post cap). Waiting minutes won't help and
+    retrying only burns requests, so it is never retried; the message is for the user and the admin alike."""
+
+    def __init__(self, platform: str, period: str = "monthly"):
+        period = (period or "monthly").lower()
+        super().__init__(f"The bot's {display_platform(platform)} app has used up its {period} API usage cap "
+                         f"(a limit on the bot's app, not on you), so {display_platform(platform)} can't be read "
+                         f"until the cap resets with the app's next {period} billing period. Please tell an "
+                         "administrator; trying again sooner won't help.")
+        self.platform, self.period = platform, period
+
+
+class AccessTierLacking(SocialError):
+    """The platform refused the bot's app this endpoint: its access tier (plan) doesn't include it."""
+
+    def __init__(self, platform: str, endpoint: str = ""):
+        where = f" ({endpoint})" if endpoint else ""
+        super().__init__(f"The bot's {display_platform(platform)} app isn't allowed to use this part of the "
+                         f"{display_platform(platform)} API{where}: its access tier doesn't include it. An "
+                         "administrator needs to move the app to an access level that does, in the platform's "
+                         "developer portal.")
+        self.platform, self.endpoint = platform, endpoint
 
 
 class AuthFailed(SocialError):
@@ -123,8 +156,10 @@ class SocialProvider(ABC):
         """The account's most recent own posts of any kind (where challenge codes are looked for)."""
 
     async def find_code(self, account: Account, code: str) -> str | None:
-        """Where `code` appears: "bio", or the URL of a recent post; None when nowhere."""
-        if contains_code(account.bio, code):
+        """Where `code` appears: "bio" (the bio or a profile field), or the URL of a recent post; None when
+        nowhere."""
+        if contains_code(account.bio, code) or any(contains_code(value, code) or contains_code(name, code)
+                                                   for name, value in account.fields):
             return "bio"
         if account.protected:
             raise AccountProtected(self.platform, account.handle)

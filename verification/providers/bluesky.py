@@ -1,13 +1,21 @@
-"""Bluesky through atproto's AsyncClient against a public AppView (no login needed for public reads)."""
+"""Bluesky through atproto's AsyncClient against a public AppView (no login needed for public reads).
+
+Posts and profiles come from the AppView; the pictures themselves come from the account's own PDS
+(com.atproto.sync.getBlob), found in its DID document: the AppView's `fullsize` is a CDN re-encode fitted inside
+1000x1000 (bluesky-social/atproto packages/bsky/src/image/uri.ts), weaker evidence than the file as posted."""
 from __future__ import annotations
 
+import logging
+import re
 from datetime import datetime
 from typing import Any, AsyncIterator, Awaitable, Callable
+from urllib.parse import unquote, urlencode
 
 import httpx
 from atproto_client import AsyncClient
 from atproto_client import exceptions as at_errors
 from atproto_client.request import AsyncRequest
+from atproto_core.did_doc import DidDocument
 from atproto_core.exceptions import AtProtocolError
 
 from verification.providers.base import (
@@ -15,8 +23,14 @@ from verification.providers.base import (
     RateLimited, SocialProvider, TextPost, clean_handle, epoch_to_datetime, with_backoff,
 )
 
+log = logging.getLogger(__name__)
+
 DEFAULT_APPVIEW = "https://public.api.bsky.app"
+DEFAULT_PLC = "https://plc.directory"
+# shown instead of a handle once it stops verifying (https://docs.bsky.app/docs/advanced-guides/resolution)
+INVALID_HANDLE = "handle.invalid"
 PAGE_SIZE = 100
+MAX_EMPTY_PAGES = 50  # a feed of nothing but hidden posts still ends
 _NOT_FOUND_ERRORS = {"InvalidRequest", "AccountDeactivated", "AccountTakedown", "BlockedActor", "BlockedByActor"}
 # the author asked that logged-out viewers (which we are) not be shown their posts
 _LOGGED_OUT_OPT_OUT = "!no-unauthenticated"
@@ -28,13 +42,16 @@ _REPOST = "app.bsky.feed.defs#reasonRepost"
 class BlueskyProvider(SocialProvider):
     platform = "bluesky"
 
-    def __init__(self, appview_url: str = DEFAULT_APPVIEW, *, backoff: Backoff = Backoff(),
-                 timeout_s: float = 30.0):
+    def __init__(self, appview_url: str = DEFAULT_APPVIEW, *, plc_url: str = DEFAULT_PLC,
+                 backoff: Backoff = Backoff(), timeout_s: float = 30.0):
         self._client = AsyncClient(base_url=appview_url or DEFAULT_APPVIEW, request=AsyncRequest(timeout=timeout_s))
+        self._plc_url = (plc_url or DEFAULT_PLC).rstrip("/")
+        self._identity = httpx.AsyncClient(timeout=min(timeout_s, 10.0), follow_redirects=False)
         self.backoff = backoff
 
     async def aclose(self) -> None:
         await self._client.request.close()
+        await self._identity.aclose()
 
     async def _call(self, method: Callable[..., Awaitable[Any]], params: dict, asked: str) -> Any:
         async def once() -> Any:
@@ -62,9 +79,10 @@ class BlueskyProvider(SocialProvider):
         if not actor:
             raise AccountNotFound(self.platform, handle)
         profile = await self._call(self._client.app.bsky.actor.get_profile, {"actor": actor}, actor)
-        return Account(platform=self.platform, account_id=profile.did, handle=profile.handle,
+        name = public_name(profile.handle, profile.did)
+        return Account(platform=self.platform, account_id=profile.did, handle=name,
                        display_name=profile.display_name or "", bio=profile.description or "",
-                       profile_url=f"https://bsky.app/profile/{profile.handle}",
+                       profile_url=f"https://bsky.app/profile/{name}",
                        protected=any(label.val == _LOGGED_OUT_OPT_OUT for label in profile.labels or []))
 
     async def lookup_id(self, account_id: str) -> Account:
@@ -76,13 +94,15 @@ class BlueskyProvider(SocialProvider):
     async def iter_media_posts(self, account: Account, *, limit: int = 3200) -> AsyncIterator[MediaPost]:
         if account.protected:
             raise AccountProtected(self.platform, account.handle)
-        yielded, seen_uris = 0, set()
+        yielded, seen_uris, pds = 0, set(), None
         async for item in self._feed(account, "posts_with_media"):
             post = item.post
             if not self._is_own(item, account) or post.uri in seen_uris:  # pinned posts come twice
                 continue
             seen_uris.add(post.uri)
-            media = _images(post.embed)
+            if pds is None:
+                pds = await self.pds_of(account.account_id) or ""
+            media = _images(post.embed, getattr(post.record, "embed", None), account.account_id, pds)
             if not media:
                 continue
             yield MediaPost(post_id=post.uri, url=_post_url(account, post.uri), posted_at=_created_at(post),
@@ -98,15 +118,36 @@ class BlueskyProvider(SocialProvider):
                 for item in page.feed if self._is_own(item, account)]
 
     async def _feed(self, account: Account, feed_filter: str) -> AsyncIterator[Any]:
-        cursor = None
+        """Every page until the AppView gives no cursor: it drops posts it can't show (taken down, blocked) after
+        cutting the page, so a page may be short or empty and the feed still go on (getAuthorFeed.ts)."""
+        cursor, empty_pages = None, 0
         while True:
             params = {"actor": account.account_id, "filter": feed_filter, "limit": PAGE_SIZE, "cursor": cursor}
             page = await self._call(self._client.app.bsky.feed.get_author_feed, params, account.handle)
             for item in page.feed:
                 yield item
-            cursor = page.cursor
-            if not cursor or not page.feed:
+            empty_pages = 0 if page.feed else empty_pages + 1
+            if not page.cursor or page.cursor == cursor or empty_pages >= MAX_EMPTY_PAGES:
                 return
+            cursor = page.cursor
+
+    async def pds_of(self, did: str) -> str | None:
+        """The account's PDS, from its DID document (#atproto_pds, https://atproto.com/specs/did); None when
+        it can't be told, and then the AppView's re-encoded pictures are used instead."""
+        url = did_document_url(did, self._plc_url)
+        if url is None:
+            return None
+        try:
+            response = await self._identity.get(url)
+            if response.status_code != 200:
+                raise ValueError(f"answered {response.status_code}")
+            document = DidDocument.from_dict(response.json())
+            if document.id != did:
+                raise ValueError("the document names another DID")
+            return document.get_pds_endpoint()
+        except Exception as exc:  # noqa: BLE001 - any failure here only weakens the evidence, never the read
+            log.warning("no PDS for %s (%s): using the AppView's re-encoded images", did, type(exc).__name__)
+            return None
 
     @staticmethod
     def _is_own(item: Any, account: Account) -> bool:
@@ -129,20 +170,55 @@ def normalise_handle(handle: str) -> str:
     return handle
 
 
-def _images(embed: Any) -> list[MediaItem]:
-    if embed is None:
+def public_name(handle: str, did: str) -> str:
+    """The handle, or the DID once the handle stops verifying: links built from `handle.invalid` lead nowhere."""
+    return did if not handle or handle == INVALID_HANDLE else handle
+
+
+def did_document_url(did: str, plc_url: str = DEFAULT_PLC) -> str | None:
+    """Where a DID's document is published: the PLC directory for did:plc, the host itself for did:web
+    (https://atproto.com/specs/did#blessed-did-methods). did:web hosts must be public names."""
+    if re.fullmatch(r"did:plc:[a-z2-7]{24}", did):
+        return f"{plc_url}/{did}"
+    match = re.fullmatch(r"did:web:([A-Za-z0-9.-]+(?:%3[Aa]\d+)?)", did)
+    if match:
+        host = unquote(match.group(1)).lower()
+        if re.fullmatch(r"([a-z0-9-]+\.)+[a-z]{2,63}", host) and not host.endswith((".local", ".internal")):
+            return f"https://{host}/.well-known/did.json"
+    return None
+
+
+def _images(view: Any, record: Any, did: str, pds: str) -> list[MediaItem]:
+    """The post's own pictures: the originals on the PDS when it is known (blob CIDs from the record),
+    else the AppView's `fullsize` re-encodes. Width and height come from aspectRatio, 0 when the post has none."""
+    if view is None:
         return []
-    kind = getattr(embed, "py_type", "")
+    kind = getattr(view, "py_type", "")
     if kind == _RECORD_WITH_MEDIA_VIEW:  # a quote post with its own pictures: keep those, not the quoted ones
-        return _images(embed.media)
+        return _images(view.media, getattr(record, "media", None), did, pds)
     if kind != _IMAGES_VIEW:
         return []
+    originals = list(getattr(record, "images", None) or [])
     items = []
-    for image in embed.images:
+    for n, image in enumerate(view.images):
+        cid = _blob_cid(originals[n].image) if n < len(originals) else None
+        url = blob_url(pds, did, cid) if pds and cid else image.fullsize
         ratio = image.aspect_ratio
-        items.append(MediaItem(url=image.fullsize, width=ratio.width if ratio else 0,
-                               height=ratio.height if ratio else 0, type="photo"))
+        items.append(MediaItem(url=url, width=ratio.width if ratio else 0, height=ratio.height if ratio else 0,
+                               type="photo"))
     return items
+
+
+def blob_url(pds: str, did: str, cid: str) -> str:
+    """com.atproto.sync.getBlob on the account's PDS: the file exactly as uploaded
+    (lexicons/com/atproto/sync/getBlob.json)."""
+    return f"{pds.rstrip('/')}/xrpc/com.atproto.sync.getBlob?{urlencode({'did': did, 'cid': cid})}"
+
+
+def _blob_cid(blob: Any) -> str | None:
+    ref = getattr(blob, "ref", None)
+    cid = getattr(ref, "link", ref)
+    return cid if isinstance(cid, str) and re.fullmatch(r"b[a-z2-7]{20,}", cid) else None
 
 
 def _post_url(account: Account, uri: str) -> str:

@@ -12,8 +12,9 @@ import tweepy
 from tweepy.asynchronous import AsyncClient
 
 from verification.providers.base import (
-    Account, AccountNotFound, AccountProtected, AuthFailed, Backoff, MediaItem, MediaPost, ProviderUnavailable,
-    RateLimited, SocialProvider, TextPost, clean_handle, epoch_to_datetime, with_backoff,
+    AccessTierLacking, Account, AccountNotFound, AccountProtected, AuthFailed, Backoff, MediaItem, MediaPost,
+    ProviderUnavailable, RateLimited, SocialProvider, TextPost, UsageCapReached, clean_handle, epoch_to_datetime,
+    with_backoff,
 )
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,24 @@ TWEEPY_ORIGIN = "https://api.twitter.com"  # tweepy joins every route to this fi
 USER_FIELDS = ["description", "protected", "name", "username", "created_at"]
 MEDIA_FIELDS = ["url", "type", "width", "height"]
 PAGE_SIZE = 100  # the API's maximum per page
-TIMELINE_WINDOW = 3200  # the API serves at most the 3,200 most recent posts of a user
+# GET /2/users/:id/tweets reaches the 3,200 most recent posts, but only the 800 most recent once any
+# exclude=replies is given, and a self-thread (an artist's series) is made of replies: so replies are read and
+# only retweets excluded. https://developer.x.com/en/docs/x-api/tweets/timelines/api-reference/get-users-id-tweets
+TIMELINE_WINDOW = 3200
+TIMELINE_EXCLUDE = ["retweets"]
+# note_tweet: the full text of posts over 280 characters (`text` holds only the beginning);
+# attachments.media_source_tweet_id + author_id of the expanded source posts: whose reused media is.
+# https://developer.x.com/en/docs/x-api/data-dictionary/object-model/tweet
+TWEET_FIELDS = ["created_at", "referenced_tweets", "attachments", "author_id", "in_reply_to_user_id", "note_tweet"]
+TIMELINE_EXPANSIONS = ["attachments.media_keys", "attachments.media_source_tweet"]
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-_NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
+_PROBLEMS = "https://api.twitter.com/2/problems/"
+_NOT_AUTHORIZED = _PROBLEMS + "not-authorized-for-resource"
+_USAGE_CAPPED = _PROBLEMS + "usage-capped"
+_CLIENT_FORBIDDEN = _PROBLEMS + "client-forbidden"
+_ROUTES = [(re.compile(r"^/2/users/by/username/[^/]+$"), "/2/users/by/username/:username"),
+           (re.compile(r"^/2/users/\d+/tweets$"), "/2/users/:id/tweets"),
+           (re.compile(r"^/2/users/\d+$"), "/2/users/:id")]
 
 
 class _HideRequestDebug(logging.Filter):
@@ -87,8 +103,17 @@ class XProvider(SocialProvider):
             try:
                 return await method(**params)
             except tweepy.TooManyRequests as exc:
+                problem = await _problem(exc)
+                if problem.get("type") == _USAGE_CAPPED or problem.get("title") == "UsageCapExceeded":
+                    # the plan's cap (monthly), not the 15-minute window the x-rate-limit-* headers describe:
+                    # no retry, and no reset time we could honestly quote
+                    raise UsageCapReached(self.platform, problem.get("period") or "monthly") from None
                 raise RateLimited(self.platform, epoch_to_datetime(exc.reset_time)) from None
-            except (tweepy.Unauthorized, tweepy.Forbidden):
+            except tweepy.Forbidden as exc:
+                if (await _problem(exc)).get("type") == _CLIENT_FORBIDDEN:
+                    raise AccessTierLacking(self.platform, _route(exc.response)) from None
+                raise AuthFailed(self.platform) from None
+            except tweepy.Unauthorized:
                 raise AuthFailed(self.platform) from None
             except tweepy.TwitterServerError as exc:
                 raise ProviderUnavailable(self.platform, f"server error {exc.response.status}") from None
@@ -125,32 +150,34 @@ class XProvider(SocialProvider):
     async def iter_media_posts(self, account: Account, *, limit: int = TIMELINE_WINDOW) -> AsyncIterator[MediaPost]:
         if account.protected:
             raise AccountProtected(self.platform, account.handle)
-        token, seen, yielded = None, 0, 0
-        while yielded < limit and seen < TIMELINE_WINDOW:
+        token, yielded, pages = None, 0, 0
+        while yielded < limit and pages < TIMELINE_WINDOW // PAGE_SIZE + 1:
             response = await self._call(
-                self._client.get_users_tweets, id=account.account_id, exclude=["retweets", "replies"],
-                expansions=["attachments.media_keys"], media_fields=MEDIA_FIELDS,
-                tweet_fields=["created_at", "referenced_tweets", "attachments"], max_results=PAGE_SIZE,
-                pagination_token=token)
+                self._client.get_users_tweets, id=account.account_id, exclude=TIMELINE_EXCLUDE,
+                expansions=TIMELINE_EXPANSIONS, media_fields=MEDIA_FIELDS, tweet_fields=TWEET_FIELDS,
+                max_results=PAGE_SIZE, pagination_token=token)
+            pages += 1
             self._raise_for_errors(response, account)
             media_by_key = {m.media_key: m for m in response.includes.get("media", [])}
+            sources = {str(t.id): t for t in response.includes.get("tweets", [])}
             for tweet in response.data or []:
-                seen += 1
-                post = self._media_post(tweet, media_by_key, account)
+                post = self._media_post(tweet, media_by_key, sources, account)
                 if post is not None:
                     yield post
                     yielded += 1
                     if yielded >= limit:
                         return
+            # excluded retweets still fill pages, so a page may come back empty: only a missing token ends it
             token = response.meta.get("next_token")
-            if not token or not response.data:
+            if not token:
                 return
 
     async def recent_posts(self, account: Account, *, limit: int = 40) -> list[TextPost]:
-        response = await self._call(self._client.get_users_tweets, id=account.account_id, exclude=["retweets"],
-                                    tweet_fields=["created_at"], max_results=max(5, min(limit, PAGE_SIZE)))
+        response = await self._call(self._client.get_users_tweets, id=account.account_id, exclude=TIMELINE_EXCLUDE,
+                                    tweet_fields=["created_at", "note_tweet"],
+                                    max_results=max(5, min(limit, PAGE_SIZE)))
         self._raise_for_errors(response, account)
-        return [TextPost(str(t.id), self._post_url(account, t.id), t.text or "") for t in (response.data or [])]
+        return [TextPost(str(t.id), self._post_url(account, t.id), full_text(t)) for t in (response.data or [])]
 
     def _raise_for_errors(self, response: tweepy.Response, account: Account) -> None:
         if response.data is None and response.errors:
@@ -158,20 +185,55 @@ class XProvider(SocialProvider):
                 raise AccountProtected(self.platform, account.handle)
             raise AccountNotFound(self.platform, account.handle)
 
-    def _media_post(self, tweet: tweepy.Tweet, media_by_key: dict, account: Account) -> MediaPost | None:
+    def _media_post(self, tweet: tweepy.Tweet, media_by_key: dict, sources: dict, account: Account
+                    ) -> MediaPost | None:
         if any(ref.type == "retweeted" for ref in tweet.referenced_tweets or []):
             return None  # belt and braces: exclude=retweets already asks the server to leave them out
-        keys = (tweet.attachments or {}).get("media_keys", [])
+        if tweet.author_id is not None and str(tweet.author_id) != account.account_id:
+            return None
+        attachments = tweet.attachments or {}
+        for source_id in attachments.get("media_source_tweet_id") or []:
+            source = sources.get(str(source_id))
+            # media reused from another post counts only when that post is the artist's own; a source we can't
+            # see (deleted, protected) proves nothing
+            if source is None or str(source.author_id) != account.account_id:
+                return None
+        keys = attachments.get("media_keys", [])
         media = [MediaItem(original_size_url(m.url), m.width or 0, m.height or 0, m.type)
                  for m in (media_by_key.get(k) for k in keys) if m is not None and m.type == "photo" and m.url]
         if not media:
             return None
         return MediaPost(post_id=str(tweet.id), url=self._post_url(account, tweet.id), posted_at=tweet.created_at,
-                         media=media, text=tweet.text or "")
+                         media=media, text=full_text(tweet))
 
     @staticmethod
     def _post_url(account: Account, tweet_id: Any) -> str:
         return f"https://x.com/{account.handle}/status/{tweet_id}"
+
+
+def full_text(tweet: tweepy.Tweet) -> str:
+    """A long post's whole text is in note_tweet; `text` holds only its first 280 characters."""
+    note = (tweet.data or {}).get("note_tweet") or {}
+    return note.get("text") or tweet.text or ""
+
+
+async def _problem(exc: tweepy.HTTPException) -> dict:
+    """The problem object of an error answer (https://developer.x.com/en/support/x-api/error-troubleshooting):
+    tweepy keeps only its `errors` list, but the body is already read and cached by aiohttp."""
+    try:
+        body = await exc.response.json(content_type=None)
+    except Exception:  # noqa: BLE001 - no or broken body: no problem details
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _route(response: Any) -> str:
+    """The documented name of the endpoint a response answered (ids removed), for the admin's message."""
+    path = urlsplit(str(getattr(response, "url", ""))).path
+    for pattern, name in _ROUTES:
+        if pattern.match(path):
+            return name
+    return path
 
 
 def normalise_handle(handle: str) -> str:
