@@ -118,7 +118,7 @@ async def _accept_remake_source(core: Core, actor: Actor, data: bytes) -> str:
     from bot.core.ownership import check_remake_source
 
     await check_remake_source(core, actor, data)
-    return core.app.blobs.put(data)
+    return await core.app.blobs.aput(data)
 
 
 async def get_generation(core: Core, generation_id: int) -> Generation:
@@ -153,7 +153,7 @@ async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Gen
     if unfinished:
         await core.queue.abort(generation_job_id(core.settings.redis_prefix, gen.id))
     for blob in blobs:
-        core.app.blobs.delete(blob)
+        await core.app.blobs.adelete(blob)
     return gen
 
 

@@ -97,8 +97,8 @@ async def _again(interaction: discord.Interaction, generation_id: int, *, variat
         core = core_of(interaction)
         gen = await get_generation(core, generation_id)
         maker = await core.db(lambda s: s.get(Maker, gen.maker_id))
-        blobs = core.app.blobs
-        source = blobs.get(gen.source_blob) if gen.source_blob and blobs.exists(gen.source_blob) else None
+        found = await core.app.blobs.aget_present([gen.source_blob]) if gen.source_blob else []
+        source = found[0] if found else None
         if variations:
             await queue_generation(interaction, maker.name, gen.prompt, count=MAX_COUNT,
                                    seed=(gen.seed + 1) % 2**32, source_image=source)
