@@ -6,6 +6,7 @@ import uuid
 
 import boto3
 from moto.server import ThreadedMotoServer
+from pydantic import SecretStr
 
 # moto accepts any credentials; they are passed explicitly so nothing depends on the environment
 CREDENTIALS = {"aws_access_key_id": "mimic-test", "aws_secret_access_key": "mimic-test-secret",
@@ -39,7 +40,7 @@ class FakeS3:
         """What an install sets to use this server: STORAGE_URL, S3_ENDPOINT_URL and credentials."""
         return dict(storage_url=f"s3://{bucket}/{prefix}", s3_endpoint_url=self.endpoint,
                     aws_access_key_id=CREDENTIALS["aws_access_key_id"],
-                    aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+                    aws_secret_access_key=SecretStr(CREDENTIALS["aws_secret_access_key"]),  # model_copy skips
                     aws_region=CREDENTIALS["region_name"])
 
     def environment(self, bucket: str, prefix: str = "blobs") -> dict:
