@@ -5,14 +5,14 @@ first once the folder holds more than its budget (BLOB_CACHE_MB). Several proces
 the folder: each one re-reads the folder's size when it evicts, so their tallies never drift far."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Iterable
 
-from data.blobs import BlobDamaged, FolderBlobStore, blob_key, write_atomically
+from data.blobs import BlobDamaged, FolderBlobStore, blob_key, write_atomically, write_checked
 
 log = logging.getLogger("mimic.blobs")
 
@@ -52,26 +52,16 @@ class BlobCache:
     def add(self, digest: str, content: bytes) -> None:
         """Keep bytes already verified against their name."""
         if self.max_bytes and len(content) <= self.max_bytes:
-            write_atomically(self.folder.root / blob_key(digest), [content])
+            write_atomically(self.folder.root / blob_key(digest), [content], durable=False)
             self._grew(len(content), digest)
 
     def add_stream(self, digest: str, chunks: Iterable[bytes]) -> Path:
         """Write a download into the cache, checking its digest on the way; returns the file.
 
         A file wanted as a path is kept even when it alone exceeds the budget (it is evicted by the next one)."""
-        hasher, size = hashlib.sha256(), 0
-
-        def hashed():
-            nonlocal size
-            for chunk in chunks:
-                hasher.update(chunk)
-                size += len(chunk)
-                yield chunk
         path = self.folder.root / blob_key(digest)
-        write_atomically(path, hashed())
-        if hasher.hexdigest() != digest:
-            path.unlink(missing_ok=True)
-            raise BlobDamaged(digest, hasher.hexdigest())
+        size = write_checked(path, digest, chunks, durable=False)
+        self.folder.remember(digest, path)
         self._grew(size, digest)
         return path
 
@@ -80,8 +70,11 @@ class BlobCache:
 
     # least recently used first -----------------------------------------------------------------------------
     def _touch(self, digest: str) -> None:
+        """Mark a use in the access time (set explicitly, so noatime mounts do not matter); the modification time
+        stays, so the file is not hashed again."""
+        path = self.folder.root / blob_key(digest)
         try:
-            os.utime(self.folder.root / blob_key(digest))
+            os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
         except OSError:
             pass
 
@@ -96,7 +89,7 @@ class BlobCache:
                     st = p.stat()
                 except FileNotFoundError:  # another process evicted it
                     continue
-                files.append((st.st_mtime_ns, st.st_size, p))
+                files.append((st.st_atime_ns, st.st_size, p))
             self._used = sum(size for _, size, _ in files)
             for _, size, p in sorted(files, key=lambda f: f[0]):
                 if self._used <= self.max_bytes:

@@ -62,9 +62,9 @@ def file_digest(path: Path) -> tuple[str, int]:
         return hashlib.file_digest(fh, "sha256").hexdigest(), os.fstat(fh.fileno()).st_size
 
 
-def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+def write_atomically(path: Path, chunks: Iterable[bytes], *, durable: bool = True) -> None:
     """Write, fsync, then rename into place (and fsync the folder): readers never see half a blob, and a crash
-    right after leaves either the whole blob or none."""
+    right after leaves either the whole blob or none. A cache, checked on every read, may skip the fsyncs."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -72,16 +72,37 @@ def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
             for chunk in chunks:
                 fh.write(chunk)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_checked(path: Path, digest: str, chunks: Iterable[bytes], *, durable: bool = True) -> int:
+    """write_atomically, hashing on the way: bytes that turn out not to match their name are removed, an error.
+    Returns the size written."""
+    hasher, size = hashlib.sha256(), 0
+
+    def hashed() -> Iterable[bytes]:
+        nonlocal size
+        for chunk in chunks:
+            hasher.update(chunk)
+            size += len(chunk)
+            yield chunk
+    write_atomically(path, hashed(), durable=durable)
+    if hasher.hexdigest() != digest:
+        path.unlink(missing_ok=True)
+        raise BlobDamaged(digest, hasher.hexdigest())
+    return size
 
 
 def _file_chunks(fh: BinaryIO) -> Iterable[bytes]:
@@ -106,6 +127,11 @@ class _CheckedFiles:
             self._seen.pop(digest, None)
             raise BlobDamaged(digest, actual)
         self._seen[digest] = stamp
+
+    def remember(self, digest: str, path: Path) -> None:
+        """A file just written from bytes that hashed to its name."""
+        st = path.stat()
+        self._seen[digest] = (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def forget(self, digest: str) -> None:
         self._seen.pop(digest, None)
@@ -209,6 +235,7 @@ class FolderBlobStore(BlobStore):
         path = self._path(digest)
         if not self._sound(digest, path):
             write_atomically(path, [content])
+            self._checked.remember(digest, path)
         return digest
 
     def put_file(self, source: Path) -> str:
@@ -216,7 +243,8 @@ class FolderBlobStore(BlobStore):
         path = self._path(digest)
         if not self._sound(digest, path):
             with open(source, "rb") as fh:
-                write_atomically(path, _file_chunks(fh))
+                write_checked(path, digest, _file_chunks(fh))  # a source changed meanwhile is an error
+            self._checked.remember(digest, path)
         return digest
 
     def get(self, digest: str) -> bytes:
@@ -252,6 +280,9 @@ class FolderBlobStore(BlobStore):
             self._checked.forget(digest)
         except BlobNotFound:
             pass
+
+    def remember(self, digest: str, path: Path) -> None:
+        self._checked.remember(digest, path)
 
     def check(self) -> None:
         if not self.root.is_dir():
