@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from data.blobs import BlobDamaged, FolderBlobStore, blob_key, write_atomically, write_checked
+from data.blobs import BlobDamaged, BlobNotFound, FolderBlobStore, blob_key, write_atomically, write_checked
 
 log = logging.getLogger("mimic.blobs")
 
@@ -28,7 +28,7 @@ class BlobCache:
         """The cached bytes when present and sound; a damaged copy is dropped."""
         try:
             data = self.folder.get(digest)
-        except KeyError:
+        except BlobNotFound:
             return None
         except BlobDamaged as exc:
             log.warning("cached %s; fetching it again", exc)
@@ -40,7 +40,7 @@ class BlobCache:
     def path(self, digest: str) -> Path | None:
         try:
             path = self.folder.path(digest)
-        except KeyError:
+        except BlobNotFound:
             return None
         except BlobDamaged as exc:
             log.warning("cached %s; fetching it again", exc)

@@ -96,6 +96,8 @@ async def test_redirects_to_presigned_urls_on_s3(serve, fake_s3):
     converted = await client.get(f"/img/{tiff}", allow_redirects=False)
     assert converted.status == 200 and converted.content_type == "image/png"
     assert (await client.get(f"/img/{seeded.blobs['aoi-style.lora']}", allow_redirects=False)).status == 404
+    page = await client.get("/")  # the pages allow the storage as an image source, and nothing else new
+    assert f"img-src 'self' {fake_s3.endpoint};" in page.headers["Content-Security-Policy"]
 
 
 async def test_redirects_to_the_public_blob_url(serve):
@@ -103,3 +105,9 @@ async def test_redirects_to_the_public_blob_url(serve):
     digest = seeded.blobs["traced.image"]
     answer = await client.get(f"/img/{digest}", allow_redirects=False)
     assert answer.status == 302 and answer.headers["Location"] == f"https://cdn.example/mimic/{blob_key(digest)}"
+    assert "img-src 'self' https://cdn.example;" in (await client.get("/")).headers["Content-Security-Policy"]
+
+
+async def test_without_redirects_images_come_from_the_gallery_only(serve):
+    client, _, _ = await serve()
+    assert "img-src 'self';" in (await client.get("/")).headers["Content-Security-Policy"]
