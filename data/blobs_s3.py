@@ -75,10 +75,10 @@ class S3BlobStore(BlobStore):
         return f"{self.prefix}/{blob_key(digest)}" if self.prefix else blob_key(digest)
 
     def _call(self, what: str, fn: Callable, **kwargs):
+        """One S3 call; the service's answers (ClientError) are the caller's to read, transport failures become
+        BlobError."""
         try:
             return fn(Bucket=self.bucket, **kwargs)
-        except ClientError:
-            raise
         except BotoCoreError as exc:  # unreachable endpoint, bad credentials format ...: no secret in these texts
             raise BlobError(f"object storage: {what} failed ({exc})") from None
 

@@ -50,3 +50,16 @@ def test_the_cache_keeps_to_its_budget_and_follows_deletions(tmp_path, fake_s3):
         except BlobNotFound:
             pass
     assert not (tmp_path / "cache" / names[3][:2] / names[3][2:4] / names[3]).exists()
+
+
+def test_writes_are_conditional_so_a_name_is_written_once(tmp_path, fake_s3):
+    bucket = fake_s3.new_bucket()  # versioned: every overwrite would leave a version behind
+    fake_s3.client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    settings = Settings(_env_file=None, var_dir=tmp_path / "var", **fake_s3.settings_overrides(bucket))
+    store = S3BlobStore.from_settings(settings, multipart_threshold=6 * MiB, part_size=5 * MiB)
+    small = os.urandom(1000)
+    large = tmp_path / "checkpoint.tar"
+    large.write_bytes(os.urandom(11 * MiB))
+    names = {store.put(small) for _ in range(3)} | {store.put_file(large) for _ in range(2)}
+    versions = fake_s3.client.list_object_versions(Bucket=bucket)["Versions"]
+    assert sorted(v["Key"] for v in versions) == sorted(store.key(name) for name in names)
