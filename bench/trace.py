@@ -33,7 +33,7 @@ from sqlmodel import SQLModel, func, select  # noqa: E402
 
 from bot.core import content_index  # noqa: E402
 from bot.core.content_index import ContentIndex  # noqa: E402
-from data.blobs import BlobStore  # noqa: E402
+from data.blobs import FolderBlobStore  # noqa: E402
 from data.db import Database  # noqa: E402
 from data.models import Generation, GenerationFingerprint, Maker, User  # noqa: E402
 from engine import generation_fingerprints  # noqa: E402
@@ -93,11 +93,11 @@ def _fingerprint_row(i: int) -> tuple[int, bytes, int, str, int, bytes]:
     return i, fingerprint_to_bytes(fp), fp.phash, fp.pdq_hex, fp.pdq_quality, descriptors
 
 
-def recorded(n: int, jobs: int) -> tuple[Database, BlobStore, int]:
+def recorded(n: int, jobs: int) -> tuple[Database, FolderBlobStore, int]:
     """A database and blob store holding generated images 0..n-1 at least (one generation each, trace id
     TRACE_BASE + i), and how many it holds: one cache grows for every size."""
     folder = CACHE / f"trace-v{FINGERPRINT_VERSION}-f{generation_fingerprints.INDEX_FEATURES}"
-    db, blobs = Database(f"sqlite:///{folder / 'mimic.db'}"), BlobStore(folder / "blobs")
+    db, blobs = Database(f"sqlite:///{folder / 'mimic.db'}"), FolderBlobStore(folder / "blobs")
     SQLModel.metadata.create_all(db.engine)
     with db.session() as s:
         if s.exec(select(Maker)).first() is None:
@@ -124,7 +124,7 @@ def recorded(n: int, jobs: int) -> tuple[Database, BlobStore, int]:
     return db, blobs, n
 
 
-def _write(db: Database, blobs: BlobStore, maker: Maker, rows) -> None:
+def _write(db: Database, blobs: FolderBlobStore, maker: Maker, rows) -> None:
     with db.session() as s:
         gens = [Generation(requester_id=maker.owner_id, maker_id=maker.id, prompt="p", status="done",
                            trace_id=TRACE_BASE + i) for i, *_ in rows]
@@ -238,7 +238,7 @@ def db_maker(db: Database) -> Maker:
         return s.exec(select(Maker)).first()
 
 
-def _forget(db: Database, blobs: BlobStore, trace_id: int) -> None:
+def _forget(db: Database, blobs: FolderBlobStore, trace_id: int) -> None:
     with db.session() as s:
         gen = s.exec(select(Generation).where(Generation.trace_id == trace_id)).first()
     generation_fingerprints.forget_fingerprints(db, blobs, gen.id)

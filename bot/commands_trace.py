@@ -54,7 +54,7 @@ def _content_index(settings: Settings):
     has none (no database file, or one without the table). Read only: no file or folder is created."""
     from sqlalchemy.engine import make_url
 
-    from data.blobs import BlobStore
+    from data.blobs import open_blob_store
     from data.models import GenerationFingerprint
     from bot.core.content_index import ContentIndex
 
@@ -68,4 +68,4 @@ def _content_index(settings: Settings):
     except (OperationalError, ProgrammingError):
         db.dispose()
         return None
-    return ContentIndex(db, BlobStore.reader(settings.blob_dir), max_images=settings.trace_index_max_images)
+    return ContentIndex(db, open_blob_store(settings, create=False), max_images=settings.trace_index_max_images)

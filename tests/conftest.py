@@ -83,3 +83,13 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     from engine.tiny import build_tiny_pipeline
 
     return build_tiny_pipeline(tmp_path_factory.mktemp("tiny-model") / "tiny-sd")
+
+
+@pytest.fixture(scope="session")
+def fake_s3():
+    """moto's S3 server on 127.0.0.1 (moto[server] is in the lock: these tests never skip)."""
+    from tests.fakes.s3 import FakeS3
+
+    server = FakeS3().start()
+    yield server
+    server.stop()

@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image
 from sqlmodel import select
 
+from data.blobs import BlobError
 from data.db import Database
 from data.models import Generation, GenerationFingerprint
 from engine.trace import TraceResult, trace_image
@@ -210,7 +211,7 @@ class ContentIndex:
                 continue
             try:
                 fp = fingerprint_from_bytes(self.blobs.get(row.fingerprint_blob))
-            except (KeyError, OSError, ValueError) as exc:
+            except (BlobError, OSError, ValueError) as exc:  # missing or damaged: that image is not compared
                 log.warning("the fingerprint of generated image %s cannot be read (%s)", row.image_blob[:12],
                             type(exc).__name__)
                 continue

@@ -119,7 +119,7 @@ async def _accept_remake_source(core: Core, actor: Actor, data: bytes) -> str:
     from bot.core.ownership import check_remake_source
 
     await check_remake_source(core, actor, data)
-    return core.app.blobs.put(data)
+    return await core.app.blobs.aput(data)
 
 
 async def get_generation(core: Core, generation_id: int) -> Generation:
@@ -145,11 +145,8 @@ async def repeat_request(core: Core, generation_id: int) -> RepeatRequest:
     maker = await core.db(lambda s: s.get(Maker, gen.maker_id))
     if maker is None:
         raise Refusal("generation.not_found", id=generation_id)
-    blobs = core.app.blobs
-
-    def source() -> bytes | None:
-        return blobs.get(gen.source_blob) if gen.source_blob and blobs.exists(gen.source_blob) else None
-    return RepeatRequest(maker.name, gen.prompt, gen.count, gen.seed, await asyncio.to_thread(source))
+    found = await core.app.blobs.aget_present([gen.source_blob]) if gen.source_blob else []
+    return RepeatRequest(maker.name, gen.prompt, gen.count, gen.seed, found[0] if found else None)
 
 
 async def generation_for_message(core: Core, message_id: int) -> int | None:
@@ -182,7 +179,7 @@ async def delete_generation(core: Core, actor: Actor, generation_id: int) -> Gen
     if unfinished:
         await core.queue.abort(generation_job_id(core.settings.redis_prefix, gen.id))
     for blob in blobs:
-        core.app.blobs.delete(blob)
+        await core.app.blobs.adelete(blob)
     return gen
 
 
@@ -231,8 +228,6 @@ def trace_image(data: bytes, *, settings, db, content_index, max_bytes: int | No
 
 async def trace(core: Core, data: bytes) -> TraceFound:
     """`trace_image` off the event loop, with the process's shared content index."""
-    import asyncio
-
     return await asyncio.to_thread(trace_image, data, settings=core.settings, db=core.app.db,
                                    content_index=core.content_index)
 

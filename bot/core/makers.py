@@ -181,7 +181,7 @@ async def revoke_maker(core: Core, actor: Actor, name: str) -> Maker:
     for job_id in aborts:
         await core.queue.abort(job_id)
     if lora:
-        core.app.blobs.delete(lora)
+        await core.app.blobs.adelete(lora)
     return maker
 
 

@@ -99,7 +99,7 @@ async def take_down(core: Core, actor: Actor, target_kind: str, target_id: int, 
     for job in aborts:
         await core.queue.abort(job)
     for blob in blobs:
-        core.app.blobs.delete(blob)
+        await core.app.blobs.adelete(blob)
 
 
 async def ban_user(core: Core, actor: Actor, user_id: int, reason: str) -> User:

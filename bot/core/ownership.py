@@ -49,8 +49,8 @@ async def fingerprint_bytes(core: Core, data: bytes, *, candidate: bool = False)
         fp = await asyncio.to_thread(_decode, core, data, candidate=candidate)
     except ImageRejected as exc:
         raise Refusal("image.rejected", reason=image_reason(exc)) from None
-    fp_blob = core.app.blobs.put(await asyncio.to_thread(fingerprint_to_bytes, fp))
-    return core.app.blobs.put(data), fp, fp_blob
+    fp_blob = await core.app.blobs.aput(await asyncio.to_thread(fingerprint_to_bytes, fp))
+    return await core.app.blobs.aput(data), fp, fp_blob
 
 
 async def _registry_check(core: Core, actor: Actor, fp: Fingerprint, filename: str, purpose: str):

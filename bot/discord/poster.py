@@ -252,7 +252,7 @@ class ResultsPoster:
             log.warning("no channel to post result %s in", generation_id)
             return None
         locale = guild_locale(getattr(channel, "guild", None))
-        images = [self.core.app.blobs.get(b) for b in gen.image_blobs if self.core.app.blobs.exists(b)]
+        images = await self.core.app.blobs.aget_present(gen.image_blobs)
         files, too_big = result_files(card, images, self._size_limit(channel, "generation", generation_id))
         batches = chunks(files)
         first_name = batches[0][0].filename if batches[0] else None
@@ -321,10 +321,7 @@ class ResultsPoster:
         rows = await training_images(self.core, maker.id)
         limit = getattr(getattr(channel, "guild", None), "filesize_limit", 10 * 1024 * 1024)
         files = []
-        for index, row in enumerate(rows):
-            if not self.core.app.blobs.exists(row.blob):
-                continue
-            data = self.core.app.blobs.get(row.blob)
+        for index, data in enumerate(await self.core.app.blobs.aget_present(row.blob for row in rows)):
             if len(data) <= limit:
                 files.append(discord.File(io.BytesIO(data), filename=f"{maker.name}-training-{index + 1}."
                                           f"{file_extension(data)}"))

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from pathlib import Path
 
 import jinja2
 import redis.asyncio as aioredis
 from aiohttp import web
+from yarl import URL
 
 from bot.core.app import Core
 from bot.web import views
 from bot.web.images import ThumbnailCache
-from bot.web.security import SAFE_HEADERS, RedisGuard, SharedCsrf, SharedRateLimiter, trusted_networks
+from bot.web.security import RedisGuard, SharedCsrf, SharedRateLimiter, safe_headers, trusted_networks
 from bot.web.state import GALLERY, Gallery, WebLimits
 from data.settings import ConfigError
 
@@ -51,7 +53,7 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     app = web.Application(client_max_size=settings.max_upload_bytes + FORM_OVERHEAD,
                           middlewares=[views.error_pages])
     app[GALLERY] = gallery
-    app.on_response_prepare.append(_safe_headers)
+    app.on_response_prepare.append(partial(_safe_headers, safe_headers(_blob_origins(settings, core.app.blobs))))
 
     async def shared_secret(_app: web.Application) -> None:  # before the first page: every form signed alike
         await gallery.csrf.load()
@@ -65,8 +67,17 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     return app
 
 
-async def _safe_headers(request: web.Request, response: web.StreamResponse) -> None:
-    for name, value in SAFE_HEADERS.items():
+def _blob_origins(settings, store) -> list[str]:
+    """Where the gallery redirects originals (PUBLIC_BLOB_URL, else presigned URLs): pages must allow them."""
+    if settings.public_blob_url:
+        return [str(URL(settings.public_blob_url).origin())]
+    if settings.blob_presign_s > 0 and (url := store.presigned_url("0" * 64, expires_s=60)):
+        return [str(URL(url).origin())]
+    return []
+
+
+async def _safe_headers(headers: dict[str, str], request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in headers.items():
         response.headers.setdefault(name, value)
     response.headers.pop("Server", None)  # no software versions for scanners
 

@@ -12,11 +12,12 @@ from yarl import URL
 from bot.core import gallery as views_of
 from bot.core.errors import Refusal
 from bot.web import i18n
+from bot.web.conditional import image_headers, not_modified, ranged_response
 from bot.web.images import as_png, make_thumbnail
 from bot.web.security import CSRF_COOKIE, CSRF_FIELD, client_address
 from bot.web.state import GALLERY, Gallery
 from bot.web.uploads import CHUNK, UploadTooLarge, read_form
-from data.blobs import BlobNotFound
+from data.blobs import BlobError, BlobNotFound, blob_key
 from data.media import browser_mime
 
 log = logging.getLogger("mimic.web")
@@ -295,35 +296,70 @@ async def _public_bytes(request: web.Request) -> tuple[str, bytes]:
     digest = request.match_info["digest"]
     if not await _may_serve(request, digest):
         raise web.HTTPNotFound()
+    return digest, await _read_blob(g, digest)
+
+
+async def _read_blob(g: Gallery, digest: str) -> bytes:
     try:
-        return digest, await asyncio.to_thread(g.core.app.blobs.get, digest)
+        return await g.core.app.blobs.aget(digest)
     except BlobNotFound:
         raise web.HTTPNotFound() from None
+    except BlobError as exc:  # damaged or unreachable: never served, and said so in the log
+        log.error("image %s not served: %s", digest[:12], exc)
+        raise web.HTTPServiceUnavailable() from None
 
 
-def _image_response(request: web.Request, etag: str, body: bytes, ctype: str) -> web.Response:
-    headers = {"Cache-Control": "public, max-age=300", "ETag": f'"{etag}"'}  # short: a takedown takes effect soon
-    if request.headers.get("If-None-Match") == f'"{etag}"':
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, content_type=ctype, headers=headers)
-
-
-async def image_blob(request: web.Request) -> web.Response:
-    digest, data = await _public_bytes(request)
+async def image_blob(request: web.Request) -> web.StreamResponse:
+    """An original: 304 for a copy the browser holds (checked before any blob is read), else a redirect to the
+    blob's public or presigned URL where configured, else the bytes, with Range support."""
+    g = _gallery(request)
+    digest = request.match_info["digest"]
+    if not await _may_serve(request, digest):
+        raise web.HTTPNotFound()
+    if not_modified(request, digest):
+        return web.Response(status=304, headers=image_headers(digest))
+    location = await _blob_location(g, digest)
+    if location:
+        raise web.HTTPFound(location, headers={"Cache-Control": "private, no-store"})
+    data = await _read_blob(g, digest)
     ctype = browser_mime(data)
     if ctype is None:  # stored in a format browsers do not show (TIFF): a PNG copy, never the raw bytes
         try:
-            data = await asyncio.to_thread(as_png, data, _gallery(request).settings.max_image_pixels)
+            data = await asyncio.to_thread(as_png, data, g.settings.max_image_pixels)
         except (OSError, ValueError, Image.DecompressionBombError):
             raise web.HTTPNotFound() from None
         ctype = "image/png"
-    return _image_response(request, digest, data, ctype)
+    return ranged_response(request, digest, data, ctype)
+
+
+async def _blob_location(g: Gallery, digest: str) -> str | None:
+    """Where the browser may fetch the original itself (PUBLIC_BLOB_URL, or a presigned S3 URL), for images it
+    shows as stored; None serves the bytes from here."""
+    settings, store = g.settings, g.core.app.blobs
+    if not settings.public_blob_url and settings.blob_presign_s <= 0:
+        return None
+    try:
+        ctype = browser_mime(await store.apeek(digest, 16))
+    except BlobNotFound:
+        raise web.HTTPNotFound() from None
+    except BlobError:
+        return None  # the normal path reports it
+    if ctype is None:
+        return None
+    if settings.public_blob_url:
+        return f"{settings.public_blob_url.rstrip('/')}/{blob_key(digest)}"
+    return await asyncio.to_thread(store.presigned_url, digest, expires_s=settings.blob_presign_s,
+                                   content_type=ctype)
 
 
 async def thumbnail(request: web.Request) -> web.Response:
     g = _gallery(request)
     digest = request.match_info["digest"]
     cached = g.thumbs.get(digest)
+    if cached is None and not_modified(request, f"t-{digest}"):  # the browser's copy: no blob read
+        if not await _may_serve(request, digest):
+            raise web.HTTPNotFound()
+        return web.Response(status=304, headers=image_headers(f"t-{digest}"))
     if cached is None:
         _, data = await _public_bytes(request)
         try:
@@ -334,4 +370,4 @@ async def thumbnail(request: web.Request) -> web.Response:
     elif not await _may_serve(request, digest):  # withdrawn since it was cached
         g.thumbs.discard(digest)
         raise web.HTTPNotFound()
-    return _image_response(request, f"t-{digest}", cached, "image/webp")
+    return ranged_response(request, f"t-{digest}", cached, "image/webp")

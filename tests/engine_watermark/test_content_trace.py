@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageOps
 from sqlmodel import SQLModel, select
 
-from data.blobs import BlobStore
+from data.blobs import FolderBlobStore
 from data.db import Database
 from data.models import Generation, GenerationFingerprint, Maker, User
 from bot.core import content_index
@@ -54,7 +54,7 @@ def store(request, tmp_path):
         s.add(maker)
         s.commit()
         people = (fan.id, maker.id)
-    yield db, BlobStore(tmp_path / "blobs"), people
+    yield db, FolderBlobStore(tmp_path / "blobs"), people
     db.dispose()
 
 

@@ -520,7 +520,6 @@ class FakeSocial:
                 {"$type": "app.bsky.embed.images#view", "images": view})
 
     def _bsky_post_view(self, post: FakePost) -> dict:
-        did = post.account.uid
         record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": post.text, "langs": ["en"],
                                   "createdAt": _iso_ms(post.created_at)}
         view: dict[str, Any] = {"uri": self._bsky_uri(post), "cid": _fake_cid(post.seq),

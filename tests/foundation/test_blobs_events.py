@@ -5,13 +5,13 @@ import hashlib
 
 import pytest
 
-from data.blobs import BlobNotFound, BlobStore
+from data.blobs import BlobNotFound, FolderBlobStore
 from data.events import EventBus, GenerationDone, parse_event
 from data.redis import ensure_embedded_redis, stop_embedded_redis
 
 
 def test_blob_store_is_content_addressed(tmp_path):
-    store = BlobStore(tmp_path / "blobs")
+    store = FolderBlobStore(tmp_path / "blobs")
     name = store.put(b"hello")
     assert name == hashlib.sha256(b"hello").hexdigest()
     assert store.put(b"hello") == name
