@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="offline end-to-end demo: no accounts, no network")
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help="where to write the demo's images")
     demo.add_argument("--steps", type=int, default=None, help="training steps (default: a quick run)")
+    demo.add_argument("-v", "--verbose", action="store_true", help="show the logs of the worker and libraries")
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
@@ -95,9 +96,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(command_tree_json(), ensure_ascii=False, indent=2 if not args.json else None))
         return 0
     if command == "demo":
+        if not args.verbose:  # before torch and the model libraries are imported: they read it then
+            from bot.console import quiet_libraries
+
+            quiet_libraries()
         from bot.demo import run_demo
 
-        return asyncio.run(run_demo(settings, args.out, steps=args.steps))
+        return asyncio.run(run_demo(settings, args.out, steps=args.steps, verbose=args.verbose))
     from bot.runner import run_services
 
     services = {"run": {"bot", "web", "worker"}, "bot": {"bot"}, "worker": {"worker"}, "web": {"web"}}[command]
