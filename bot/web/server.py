@@ -58,7 +58,7 @@ def _templates() -> jinja2.Environment:
 
 
 def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Application:
-    from bot.web import views
+    from bot.web import api, views
 
     settings = core.settings
     limits = limits or WebLimits()
@@ -90,6 +90,7 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     app.on_startup.append(shared_secret)
     app.on_cleanup.append(close_redis)
     views.add_routes(app.router)
+    api.add_routes(app.router)
     app.router.add_static("/static", HERE / "static", show_index=False, follow_symlinks=False)
     return app
 
