@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from bot.l10n import Plural, choose, format_datetime
+
 LOCALES = ("en", "ja")
 DEFAULT = "en"
 
-STRINGS: dict[str, dict[str, str]] = {
+STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10n): Babel picks its form
     "en": {
         "site.name": "mimic gallery",
         "site.tagline": "Consent-first style models: every maker is trained only on its artist's own, verified art.",
@@ -22,7 +24,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "maker.training_note": "Every image this maker was trained on, as our policy requires. Each was checked to "
                                "have been posted on the artist's verified account.",
         "maker.training_hidden": "The server this maker belongs to does not publish its training images.",
-        "maker.no_samples": "No samples yet.", "maker.generations": "{count} images made",
+        "maker.no_samples": "No samples yet.", "maker.generations": Plural("count", one="{count} image made", other="{count} images made"),
         "maker.accounts": "Verified accounts", "maker.trigger": "Trigger word",
         "maker.report": "Report this maker", "maker.see_images": "Images made with this maker",
         "status.ready": "Ready", "status.training": "Training", "status.revoked": "Revoked",
@@ -192,9 +194,9 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def text(locale: str, key: str, **params) -> str:
-    table = STRINGS.get(locale, STRINGS[DEFAULT])
-    template = table.get(key) or STRINGS[DEFAULT].get(key) or key
-    return template.format(**params) if params else template
+    locale = locale if locale in STRINGS else DEFAULT
+    template = choose(STRINGS[locale].get(key) or STRINGS[DEFAULT].get(key) or key, locale, params)
+    return template.format(**params) if params else str(template)
 
 
 def pick_locale(query_lang: str | None, cookie_lang: str | None, accept_language: str) -> str:
@@ -245,10 +247,7 @@ def refusal_text(locale: str, key: str, params: dict) -> str:
 def format_time(value: datetime | None, locale: str) -> str:
     if value is None:
         return ""
-    value = iso_time(value)
-    if locale == "ja":
-        return value.strftime("%Y年%m月%d日 %H:%M UTC")
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return format_datetime(iso_time(value), locale)
 
 
 def iso_time(value: datetime) -> datetime:
