@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
-    db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+    upgrade.add_argument("--json", action="store_true", help="as JSON")
 
     verify = sub.add_parser("verify-files", help="match candidate images against a folder of posted images")
     from verification.verify_files import add_verify_files_arguments  # the contract lives beside its code
@@ -76,16 +77,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "demo", False):
         settings = settings.for_demo()
     if command == "db":
+        from bot.console import Progress
         from data.db import Database
 
         db = Database.from_settings(settings)
-        db.upgrade()
-        print(f"database schema is up to date ({db.engine.dialect.name})")
+        applied = db.upgrade(progress=Progress)  # a bar on a terminal's stderr; stdout stays the contract
+        if args.json:
+            print(json.dumps({"schema": "up to date", "dialect": db.engine.dialect.name, "applied": applied}))
+        else:
+            print(f"database schema is up to date ({db.engine.dialect.name})"
+                  + (f"; applied {', '.join(applied)}" if applied else ""))
         return 0
     if command == "verify-files":
+        from bot.console import Progress
         from verification.verify_files import run_from_args
 
-        return run_from_args(args)
+        return run_from_args(args, progress=Progress)  # bars on a terminal's stderr; stdout stays the contract
     if command == "trace":
         from bot.commands_trace import trace_command
 

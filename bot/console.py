@@ -75,9 +75,13 @@ class Progress:
         self.stream.flush()
         self._width = len(line)
 
-    def close(self) -> None:
-        """Erase the bar, so the line that follows starts clean."""
+    def clear(self) -> None:
+        """Erase the bar before a line is printed; the next update draws it again below that line."""
         if self.active and self._width:
             self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
         self._width = 0
+        self._drawn_at = 0.0
+
+    close = clear
+
