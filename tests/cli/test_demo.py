@@ -10,10 +10,18 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from PIL import Image
 
 from data.redis import stop_embedded_redis
+from tests.web import chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "demo"
+DOCS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = (("home", "/"), ("makers", "/makers"), ("maker", "/makers/kuro"), ("image", "/g/3"),
+               ("maker-tombstone", "/makers/aoi"), ("artist", "/artists/2"))
 
 
 def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path):
@@ -53,10 +61,37 @@ def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path):
         live = _get(base + "/g/3")
         assert 'class="tombstone' not in live and re.search(r'<img src="/img/[0-9a-f]{64}\?g=3"', live)
         assert "remake" in _get(base + "/remakes") and 'href="/g/2"' in _get(base + "/remakes")
+        if chromium.available():
+            _screenshots(base, tmp_path)
     finally:
         web.terminate()
         web.wait(timeout=30)
         stop_embedded_redis(tmp_path / "var" / "demo")  # the gallery started the world's own
+
+
+def _screenshots(base: str, tmp_path) -> None:
+    """The README's pictures of the gallery, taken from the demo's world: always into test-artifacts/demo/, and
+    into docs/screenshots/ (committed) when MIMIC_UPDATE_SCREENSHOTS=1."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    targets = [ARTIFACTS] + ([DOCS] if os.environ.get("MIMIC_UPDATE_SCREENSHOTS") == "1" else [])
+    for folder in targets:
+        folder.mkdir(parents=True, exist_ok=True)
+    driver = chromium.start(tmp_path / "chromium-profile", height=800)
+    try:
+        for name, path in SCREENSHOTS:
+            driver.get(base + path)
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+                "return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"))
+            assert driver.find_element(By.TAG_NAME, "main").text.strip(), path
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(1280, min(max(height + 120, 600), 1500))  # the whole page, within reason
+            for folder in targets:
+                driver.save_screenshot(str(folder / f"{name}.png"))
+    finally:
+        driver.quit()
+    assert Image.open(ARTIFACTS / "maker-tombstone.png").size[0] >= 1000
 
 
 def _free_port() -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import io
-import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,18 +22,15 @@ from bot.core.moderation import open_reports
 from bot.web.security import Limit
 from bot.web.server import WebLimits, build_web_app
 from engine.queue import JobQueue
+from tests.web import chromium
 from tests.web.gallery_seed import gallery_context, gallery_settings, seed_gallery
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 HAS_TRACE = importlib.util.find_spec("engine.trace") is not None
 REPORT_BURST = 4
 WAIT_S = 30  # generous: the CI machine has two cores and other suites may be running beside this one
 
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                                reason="Chromium and chromedriver are not installed "
-                                       "(apt-get install -y chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(not chromium.available(), reason=chromium.MISSING)
 
 
 @dataclass
@@ -74,19 +70,7 @@ def live(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to see CSP violations and failed loads
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
+    driver = chromium.start(tmp_path_factory.mktemp("chromium-profile"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
