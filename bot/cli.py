@@ -39,10 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="offline end-to-end demo: no accounts, no network")
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help="where to write the demo's images")
     demo.add_argument("--steps", type=int, default=None, help="training steps (default: a quick run)")
+    demo.add_argument("-v", "--verbose", action="store_true", help="show the logs of the worker and libraries")
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
-    db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+    upgrade.add_argument("--json", action="store_true", help="as JSON")
 
     verify = sub.add_parser("verify-files", help="match candidate images against a folder of posted images")
     from verification.verify_files import add_verify_files_arguments  # the contract lives beside its code
@@ -75,16 +77,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "demo", False):
         settings = settings.for_demo()
     if command == "db":
+        from bot.console import Progress
         from data.db import Database
 
         db = Database.from_settings(settings)
-        db.upgrade()
-        print(f"database schema is up to date ({db.engine.dialect.name})")
+        applied = db.upgrade(progress=Progress)  # a bar on a terminal's stderr; stdout stays the contract
+        if args.json:
+            print(json.dumps({"schema": "up to date", "dialect": db.engine.dialect.name, "applied": applied}))
+        else:
+            print(f"database schema is up to date ({db.engine.dialect.name})"
+                  + (f"; applied {', '.join(applied)}" if applied else ""))
         return 0
     if command == "verify-files":
+        from bot.console import Progress
         from verification.verify_files import run_from_args
 
-        return run_from_args(args)
+        return run_from_args(args, progress=Progress)  # bars on a terminal's stderr; stdout stays the contract
     if command == "trace":
         from bot.commands_trace import trace_command
 
@@ -95,9 +103,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(command_tree_json(), ensure_ascii=False, indent=2 if not args.json else None))
         return 0
     if command == "demo":
+        if not args.verbose:  # before torch and the model libraries are imported: they read it then
+            from bot.console import quiet_libraries
+
+            quiet_libraries()
         from bot.demo import run_demo
 
-        return asyncio.run(run_demo(settings, args.out, steps=args.steps))
+        return asyncio.run(run_demo(settings, args.out, steps=args.steps, verbose=args.verbose))
     from bot.runner import run_services
 
     services = {"run": {"bot", "web", "worker"}, "bot": {"bot"}, "worker": {"worker"}, "web": {"web"}}[command]

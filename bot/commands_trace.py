@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import select
 
+from bot.console import Progress
 from bot.core.errors import Refusal
 from bot.core.generations import trace_image, trace_summary
 from bot.i18n import t
@@ -68,4 +69,5 @@ def _content_index(settings: Settings):
     except (OperationalError, ProgrammingError):
         db.dispose()
         return None
-    return ContentIndex(db, open_blob_store(settings, create=False), max_images=settings.trace_index_max_images)
+    return ContentIndex(db, open_blob_store(settings, create=False), max_images=settings.trace_index_max_images,
+                        progress=Progress)  # a bar on a terminal's stderr: stdout stays the contract

@@ -5,19 +5,24 @@ through the ownership gate (another artist's picture and a broken file are refus
 random-weight model, a fan generates and remakes, results are watermarked and traced, and the artist revokes."""
 from __future__ import annotations
 
+import asyncio
 import io
 import secrets
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
 
+from bot.console import Progress
 from bot.core import Actor, Core, Refusal
 from bot.core.accounts import VerificationResult, index_portfolio
 from bot.core.generations import get_generation, request_generation, trace
 from bot.core.makers import Upload, create_maker, revoke_maker
+from bot.core.moderation import file_report
 from data.context import AppContext
+from data.events import GenerationDone, GenerationFailed, TrainingProgress
 from data.models import SocialAccount, utcnow
 from data.settings import Settings
 from verification.accounts import PortfolioItem
@@ -56,15 +61,38 @@ async def _artist(core: Core, name: str, handle: str, seeds: range, style: str) 
     return user.id, posts
 
 
-async def _drain(settings: Settings, app: AppContext) -> None:
-    """Run an in-process worker until the queue is empty."""
+async def _drain(settings: Settings, app: AppContext, bar: Progress | None = None) -> None:
+    """Run an in-process worker until the queue is empty; `bar` follows the work through the workers' events."""
     from engine.worker import build_worker
 
     worker = build_worker(settings, app=app, burst=True, handle_signals=False)
-    await worker.main()
+    if bar is None:
+        await worker.main()
+        return
+    subscribed = asyncio.Event()
+    follower = asyncio.create_task(_follow(app, bar, subscribed))
+    await subscribed.wait()
+    try:
+        await worker.main()
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+        bar.close()
 
 
-async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -> int:
+async def _follow(app: AppContext, bar: Progress, subscribed: asyncio.Event) -> None:
+    """Training steps (summed over the jobs) or finished generations, as the workers publish them."""
+    steps: dict[int, int] = {}
+    async for event in app.events.events(subscribed):
+        if isinstance(event, TrainingProgress):
+            steps[event.id] = event.step
+            bar.update(sum(steps.values()))
+        elif isinstance(event, (GenerationDone, GenerationFailed)):
+            bar.advance()
+
+
+async def run_demo(settings: Settings, out: Path, *, steps: int | None = None, verbose: bool = False) -> int:
+    """One line per step on stdout; bars on a terminal's stderr unless `verbose` (then the logs speak)."""
     from engine.tiny import build_tiny_pipeline
     started = time.monotonic()
     out = Path(out)
@@ -86,7 +114,10 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
     app = AppContext.create(settings)
     app.db.upgrade()
     core = Core.create(app, providers={})
-    say = print
+    say = partial(print, flush=True)
+
+    def bar(label: str, total: int) -> Progress | None:
+        return None if verbose else Progress(label, total)
     try:
         say(f"mimic demo — offline, base model {base}")
         aoi_id, aoi_posts = await _artist(core, "aoi", "aoi.example", range(1, 13), "flat")
@@ -112,19 +143,25 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
         say(f"  3. maker 'aoi' created from {len(created.accepted)} verified uploads; refused: "
             + "; ".join(f"{c.filename} ({c.reason})" for c in created.rejected))
         say(f"     e.g. {created.accepted[-1].filename}: {created.accepted[-1].reason}")
+        kuro = Actor(user_id=kuro_id)
+        kuro_made = await create_maker(core, kuro, "kuro", [Upload(f"kuro-{i}.png", _png(img.resize((320, 320))))
+                                                            for i, img in enumerate(kuro_posts[1:7])])
+        say(f"     and kuro made maker 'kuro' from {len(kuro_made.accepted)} of his own posts")
 
         t0 = time.monotonic()
-        await _drain(settings, app)
-        say(f"  4. LoRA trained on the tiny model: {settings.train_steps} steps in {time.monotonic() - t0:.1f} s")
+        await _drain(settings, app, bar("     training", 2 * settings.train_steps))
+        say(f"  4. LoRA trained on the tiny model: {settings.train_steps} steps in {time.monotonic() - t0:.1f} s"
+            " (each of the two makers)")
 
         fan_id = (await core.local_user("hana")).id
         fan = Actor(user_id=fan_id)
         queued = await request_generation(core, fan, "aoi", "smiling, cherry blossoms", count=2, seed=7)
         remake = await request_generation(core, fan, "aoi", "as a summer scene", source_image=_jpeg(
             draw_illustration(999, (256, 256), style="flat")))
-        await _drain(settings, app)
+        night = await request_generation(core, fan, "kuro", "a quiet street at night", seed=3)
+        await _drain(settings, app, bar("     generating", 3))
         written = []
-        for gen_id in (queued.generation.id, remake.generation.id):
+        for gen_id in (queued.generation.id, remake.generation.id, night.generation.id):
             gen = await get_generation(core, gen_id)
             if gen.status != "done":
                 say(f"  !! generation {gen_id} ended {gen.status}: {gen.error}")
@@ -133,8 +170,8 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
                 path = out / f"{gen.kind}-{gen.id}-{n + 1}.png"
                 path.write_bytes(await app.blobs.aget(blob))
                 written.append(path)
-        say(f"  5. fan hana generated {queued.generation.count} images and 1 remake: "
-            + ", ".join(str(p) for p in written))
+        say(f"  5. fan hana generated {queued.generation.count} images and 1 remake with 'aoi', 1 image with "
+            "'kuro': " + ", ".join(str(p) for p in written))
         first = await get_generation(core, queued.generation.id)
         copy = _jpeg(Image.open(io.BytesIO(await app.blobs.aget(first.image_blobs[0]))), quality=75)
         (out / "found-elsewhere.jpg").write_bytes(copy)
@@ -148,14 +185,21 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
         by_content = await trace(core, cropped)
         say(f"     and on a copy with the credit cropped off: found by its {by_content.source or 'nothing'} → "
             + (f"generation {by_content.generation.id}" if by_content.generation else "nothing"))
+        report = await file_report(core, None, "generation", night.generation.id,
+                                   "looks like a street I photographed", source="web")
+        say(f"  7. a visitor reported generation {night.generation.id} from the gallery (report {report.id}, "
+            "open for the moderators)")
         await revoke_maker(core, aoi, "aoi")
         try:
             await request_generation(core, fan, "aoi", "one more")
             say("  !! a revoked maker still generated")
             return 1
         except Refusal as refusal:
-            say(f"  7. aoi revoked the maker; the next request is refused ({refusal.key}); the LoRA is deleted")
+            say(f"  8. aoi revoked the maker; the next request is refused ({refusal.key}); the LoRA is deleted "
+                "and its page and pictures become a tombstone")
         say(f"done in {time.monotonic() - started:.1f} s; images in {out}/")
+        say(f"the demo's world is kept in {world.var_dir}/ (2 makers, one a tombstone; 3 generations; a report).")
+        say(f"browse it: mimic web --demo    then open http://{_browsable(world.web_host)}:{world.web_port}/")
         return 0 if found.generation and found.generation.id == first.id and by_content.generation \
             and by_content.generation.id == first.id else 1
     finally:
@@ -168,8 +212,13 @@ async def run_demo(settings: Settings, out: Path, *, steps: int | None = None) -
             stop_embedded_redis(settings.var_dir.parent)
 
 
+def _browsable(host: str) -> str:
+    """The address a browser on this machine uses for the gallery's bind address."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else (f"[{host}]" if ":" in host else host)
+
+
 async def _forget_queue(url: str, prefix: str) -> None:
-    """The demo's database is thrown away each run, so its queue keys go too (job ids are row ids)."""
+    """The next run starts a new database (job ids are row ids), so this run's queue keys go now."""
     import redis.asyncio as aioredis
 
     client = aioredis.Redis.from_url(url)

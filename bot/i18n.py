@@ -6,9 +6,11 @@ with "ja" gets Japanese, anything else English. A missing parameter never raises
 a list parameter becomes one bullet line per item, and a `Text` parameter is translated into the same language."""
 from __future__ import annotations
 
+from bot.l10n import Plural, choose
+
 LANGUAGES = ("en", "ja")
 
-MESSAGES: dict[str, tuple[str, str]] = {
+MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.l10n): Babel picks its form
     # --- refusals from bot.core -----------------------------------------------------------------------
     "user.banned": ("You can't use mimic: your account is banned.",
                     "アカウントが利用停止されているため、mimic を使えません。"),
@@ -20,14 +22,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "メーカー名は2〜32文字の小文字英数字と - _ で、英数字で始めてください。"),
     "maker.no_images": ("Attach at least one of your artworks, or choose “from my posts”.",
                         "作品を1枚以上添付するか、「自分の投稿から」を選んでください。"),
-    "maker.too_many_images": ("At most {limit} images per maker.", "メーカー1つにつき画像は{limit}枚までです。"),
+    "maker.too_many_images": (Plural("limit", one="At most {limit} image per maker.",
+                                      other="At most {limit} images per maker."), "メーカー1つにつき画像は{limit}枚までです。"),
     "maker.not_verified": ("First link your social account with `/verify start`: a maker can only learn from "
                            "art you have posted.",
                            "まず `/verify start` でSNSアカウントを連携してください。メーカーはあなたが投稿した作品からのみ学習します。"),
     "maker.name_taken": ("The name “{name}” is taken: please choose another.",
                          "「{name}」という名前は使われています。別の名前を選んでください。"),
-    "maker.quota": ("You already have {limit} makers, the free limit. Revoke one with `/maker revoke` to make "
-                    "room.",
+    "maker.quota": (Plural("limit", one="You already have {limit} maker, the free limit. Revoke it with "
+                                        "`/maker revoke` to make room.",
+                           other="You already have {limit} makers, the free limit. Revoke one with `/maker revoke` "
+                                 "to make room."),
                     "無料枠のメーカー{limit}個をすでに持っています。`/maker revoke` で1つ取り消すと作成できます。"),
     "maker.others_art": ("Some images match artwork that belongs to another artist or is marked “No AI "
                          "learning”, so nothing was created:\n{details}",
@@ -48,7 +53,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.not_pending": ("“{name}” is not waiting for review.", "「{name}」は審査待ちではありません。"),
     "generate.prompt_too_long": ("The prompt is too long: at most {limit} characters.",
                                  "プロンプトが長すぎます（最大{limit}文字）。"),
-    "generate.bad_count": ("You can ask for 1 to {limit} images at a time.", "一度に生成できるのは1〜{limit}枚です。"),
+    "generate.bad_count": (Plural("limit", one="You can ask for {limit} image at a time.",
+                                   other="You can ask for 1 to {limit} images at a time."), "一度に生成できるのは1〜{limit}枚です。"),
     "generate.bad_seed": ("The seed must be a whole number from 0 to 4294967295.",
                           "シードは0〜4294967295の整数で指定してください。"),
     "generate.maker_revoked": ("“{name}” is no longer available: the artist revoked it or it was taken down.",
@@ -56,7 +62,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "generate.maker_not_ready": ("“{name}” is not ready yet ({status}).", "「{name}」はまだ準備中です（{status}）。"),
     "generate.usage_not_allowed": ("The artist keeps “{name}” for their own use only.",
                                    "「{name}」は作家本人のみが使えるメーカーです。"),
-    "generate.quota": ("You have used {used} of your {limit} images for today. Please come back tomorrow.",
+    "generate.quota": (Plural("limit", one="You have used {used} of your {limit} image for today. Please come back "
+                                           "tomorrow.",
+                              other="You have used {used} of your {limit} images for today. Please come back "
+                                    "tomorrow."),
                        "本日の上限{limit}枚のうち{used}枚を使いました。また明日お試しください。"),
     "generation.not_found": ("There is no result #{id}.", "結果 #{id} は見つかりません。"),
     "generation.not_yours": ("Only the person who requested this result can delete it.",
@@ -104,8 +113,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "match.none": ("none of your posted images matches it (the closest differs by {phash}/64 pHash bits)",
                    "あなたの投稿画像のどれとも一致しませんでした（最も近い画像との差は pHash で {phash}/64 ビット）"),
     "match.hash": ("matches {post} (pHash distance {phash}/64)", "{post} と一致しました（pHash 距離 {phash}/64）"),
-    "match.geometry": ("is a part or a version of {post} ({inliers} matching features in one geometry, pixel "
-                       "correlation {correlation})",
+    "match.geometry": (Plural("inliers", one="is a part or a version of {post} ({inliers} matching feature in one "
+                                             "geometry, pixel correlation {correlation})",
+                              other="is a part or a version of {post} ({inliers} matching features in one geometry, "
+                                    "pixel correlation {correlation})"),
                        "{post} の一部または別バージョンです（幾何的に整合する特徴点 {inliers} 個、画素相関 {correlation}）"),
     "match.posted": ("posted in {post}", "{post} に投稿済みです"),
     "registry.clear": ("no registered work of another artist matches this image",
@@ -180,27 +191,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "upload.not_image": ("“{filename}” is not an image.", "「{filename}」は画像ではありません。"),
     "upload.failed": ("I couldn't download “{filename}” from Discord. Please attach it again.",
                       "「{filename}」を取得できませんでした。もう一度添付してください。"),
-    "verify.started": ("To prove that **{handle}** on {platform} is yours, put this code in its bio or in a "
-                       "public post:\n`{code}`\nThen run `/verify check` (the code expires in {minutes} minutes).",
+    "verify.started": (Plural("minutes", one="To prove that **{handle}** on {platform} is yours, put this code in its "
+                                             "bio or in a public post:\n`{code}`\nThen run `/verify check` (the code "
+                                             "expires in {minutes} minute).",
+                              other="To prove that **{handle}** on {platform} is yours, put this code in its bio or "
+                                    "in a public post:\n`{code}`\nThen run `/verify check` (the code expires in "
+                                    "{minutes} minutes)."),
                        "{platform} の **{handle}** があなたのものであることを確認するため、次のコードをプロフィールか"
                        "公開投稿に掲載してください:\n`{code}`\nその後 `/verify check` を実行してください（有効期限 {minutes} 分）。"),
-    "verify.linked": ("Linked **{handle}** on {platform}. {indexed} of your posted images are registered as yours; "
-                      "you can remove the code now.",
+    "verify.linked": (Plural("indexed", one="Linked **{handle}** on {platform}. {indexed} of your posted images is "
+                                            "registered as yours; you can remove the code now.",
+                             other="Linked **{handle}** on {platform}. {indexed} of your posted images are registered "
+                                   "as yours; you can remove the code now."),
                       "{platform} の **{handle}** を連携しました。投稿画像 {indexed} 枚をあなたの作品として登録しました。"
                       "コードは削除して構いません。"),
     "verify.status_none": ("No linked accounts yet: start with `/verify start`.",
                            "連携済みのアカウントはまだありません。`/verify start` から始めてください。"),
-    "verify.status_line": ("• {platform}: **{handle}** ({artworks} artworks)",
+    "verify.status_line": (Plural("artworks", one="• {platform}: **{handle}** ({artworks} artwork)",
+                                  other="• {platform}: **{handle}** ({artworks} artworks)"),
                            "• {platform}: **{handle}**（作品 {artworks} 件）"),
     "verify.status_pending": ("Waiting for the code `{code}` on {platform} **{handle}**.",
                               "{platform} の **{handle}** でコード `{code}` の掲載を待っています。"),
     "review.waiting": ("New maker **{name}** by {artist} waits for review: moderators, see `/review queue`.",
                        "{artist} さんの新しいメーカー **{name}** が審査待ちです。モデレーターの方は `/review queue` "
                        "をご確認ください。"),
-    "maker.created_review": ("Maker **{name}** is waiting for a moderator's review ({accepted} images accepted).",
+    "maker.created_review": (Plural("accepted", one="Maker **{name}** is waiting for a moderator's review "
+                                                    "({accepted} image accepted).",
+                                    other="Maker **{name}** is waiting for a moderator's review ({accepted} images "
+                                          "accepted)."),
                              "メーカー **{name}** はモデレーターの審査待ちです（採用画像 {accepted} 枚）。"),
-    "maker.created_training": ("Maker **{name}** is queued for training (position {position}, {accepted} "
-                               "images accepted).",
+    "maker.created_training": (Plural("accepted", one="Maker **{name}** is queued for training (position {position}, "
+                                                      "{accepted} image accepted).",
+                                      other="Maker **{name}** is queued for training (position {position}, "
+                                            "{accepted} images accepted)."),
                                "メーカー **{name}** の学習を受け付けました（待ち順 {position}、採用画像 {accepted} 枚）。"),
     "maker.rejected_images": ("Not used:\n{details}", "使用しなかった画像:\n{details}"),
     "maker.training_progress": ("Training **{name}**: step {step}/{total}.", "**{name}** を学習中: {step}/{total} ステップ"),
@@ -215,10 +238,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "maker.settings_saved": ("**{name}**: usage {usage}, visibility {visibility}, daily limit {limit}.",
                              "**{name}**: 利用範囲 {usage}、公開範囲 {visibility}、1日の上限 {limit}。"),
     "maker.list_empty": ("No makers yet.", "メーカーはまだありません。"),
-    "protect.posts_done": ("{count} of your posted works are now on the No AI learning list: nobody can train on "
-                           "them or remake them, you included.",
+    "protect.posts_done": (Plural("count", one="{count} of your posted works is now on the No AI learning list: "
+                                               "nobody can train on it or remake it, you included.",
+                                  other="{count} of your posted works are now on the No AI learning list: nobody can "
+                                        "train on them or remake them, you included."),
                            "投稿作品{count}点を「AI学習禁止」に登録しました。あなたを含め、誰も学習やリメイクに使えません。"),
-    "protect.files_done": ("{count} works are now on the No AI learning list.",
+    "protect.files_done": (Plural("count", one="{count} work is now on the No AI learning list.",
+                                  other="{count} works are now on the No AI learning list."),
                            "{count}点の作品を「AI学習禁止」に登録しました。"),
     "protect.refused": ("Not added:\n{details}", "登録できなかったもの:\n{details}"),
     "maker.list_line": ("• **{name}** — {status}, {usage}", "• **{name}** — {status}、{usage}"),
@@ -272,7 +298,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "artist.accounts": ("Accounts", "アカウント"),
     "artist.makers": ("Makers", "メーカー"),
     "review.empty": ("Nothing waits for review.", "審査待ちはありません。"),
-    "review.line": ("• **{name}** by {artist} — {images} images", "• {artist} さんの **{name}** — 画像 {images} 枚"),
+    "review.line": (Plural("images", one="• **{name}** by {artist} — {images} image",
+                           other="• **{name}** by {artist} — {images} images"), "• {artist} さんの **{name}** — 画像 {images} 枚"),
     "review.approved": ("Approved **{name}**: training is queued (position {position}).",
                         "**{name}** を承認しました。学習を受け付けました（待ち順 {position}）。"),
     "review.rejected": ("Rejected **{name}**.", "**{name}** を却下しました。"),
@@ -332,8 +359,9 @@ def t(key: str, locale: str | None = "en", **params) -> str:
     if entry is None:
         entry = MESSAGES["error.refused"]
         params = {"key": key}
-    text = entry[LANGUAGES.index(language(locale))]
+    lang = language(locale)
+    text = choose(entry[LANGUAGES.index(lang)], lang, params)
     return text.format_map(_Params({k: _render(v, locale) for k, v in params.items()}))
 
 
-__all__ = ["LANGUAGES", "MESSAGES", "Text", "language", "t"]
+__all__ = ["LANGUAGES", "MESSAGES", "Plural", "Text", "language", "t"]

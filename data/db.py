@@ -1,9 +1,10 @@
 """One session factory for SQLite and PostgreSQL, and schema upgrades through Alembic."""
 from __future__ import annotations
 
+import contextlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -66,11 +67,27 @@ class Database:
             raise ConfigError(f"database unreachable at {make_url(self.url).render_as_string(hide_password=True)}: "
                               f"{str(exc.orig).strip().splitlines()[0] if exc.orig else 'connection failed'}") from None
 
-    def upgrade(self, revision: str = "head") -> None:
+    def upgrade(self, revision: str = "head", *, progress: Callable[[str, int], Any] | None = None) -> list[str]:
+        """Apply the migrations up to `revision`; the ones applied, oldest first. `progress(label, total)`, when
+        given, is a bar (a context manager with `advance()`) that follows them: the command line's, on a terminal."""
         from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
 
         self.check()
-        command.upgrade(alembic_config(self.url), revision)
+        cfg = alembic_config(self.url)
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        pending = [r.revision for r in ScriptDirectory.from_config(cfg).iterate_revisions(revision, current)]
+        applied: list[str] = []
+        with (progress("upgrading the database", len(pending)) if progress else contextlib.nullcontext()) as bar:
+            def on_version_apply(*, step, **_):  # alembic calls this after each migration (env.py passes it)
+                applied.extend(step.up_revision_ids if step.is_upgrade else ())
+                if bar is not None:
+                    bar.advance()
+            cfg.attributes["on_version_apply"] = on_version_apply
+            command.upgrade(cfg, revision)
+        return applied
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -6,6 +6,7 @@ bot/discord/poster.py, which posts). On the wire an event is a small JSON object
 loses state, and a reader ignores kinds and fields it does not know (a newer worker beside an older bot)."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -117,17 +118,20 @@ class EventBus:
     async def publish(self, event: Event) -> None:
         await self._redis.publish(self.channel, json.dumps(event.to_wire(), default=str))
 
-    async def events(self) -> AsyncIterator[Event]:
-        """Typed events until cancelled (unknown kinds skipped). Subscribe before triggering work you wait for."""
-        async for raw in self.listen():
+    async def events(self, ready: asyncio.Event | None = None) -> AsyncIterator[Event]:
+        """Typed events until cancelled (unknown kinds skipped). Subscribe before triggering work you wait for:
+        `ready` is set once the subscription holds."""
+        async for raw in self.listen(ready):
             event = parse_event(raw)
             if event is not None:
                 yield event
 
-    async def listen(self) -> AsyncIterator[dict]:
+    async def listen(self, ready: asyncio.Event | None = None) -> AsyncIterator[dict]:
         """Wire objects until cancelled, as published. Subscribe before triggering work you wait for."""
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(self.channel)
+        if ready is not None:
+            ready.set()
         try:
             async for message in pubsub.listen():
                 if message.get("type") == "message":

@@ -18,7 +18,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Callable, ContextManager, Iterator, Sequence, TextIO
 
 from verification.hashing import Fingerprint, fingerprint
 from verification.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageRejected, load_image
@@ -42,12 +42,14 @@ def _fingerprint_file(args: tuple[str, bool]) -> tuple[str, Fingerprint | None, 
         return path, None, f"the image could not be processed ({type(exc).__name__})"
 
 
-def fingerprint_files(paths: Sequence[str], *, candidate: bool, workers: int) -> list[tuple[str, Fingerprint | None, str]]:
+def fingerprint_files(paths: Sequence[str], *, candidate: bool, workers: int) -> Iterator[tuple[str, Fingerprint | None, str]]:
+    """(path, fingerprint or None, reason) in the order given, each as soon as it and those before it are done."""
     jobs = [(p, candidate) for p in paths]
     if workers <= 1 or len(jobs) < PARALLEL_FROM:
-        return [_fingerprint_file(job) for job in jobs]
+        yield from map(_fingerprint_file, jobs)
+        return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_fingerprint_file, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+        yield from pool.map(_fingerprint_file, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
 
 
 def portfolio_files(folder: Path) -> list[Path]:
@@ -63,9 +65,27 @@ def _line(candidate: str, verdict: Verdict, as_json: bool) -> str:
     return f"{candidate}: {verdict.verdict}{target} (score {verdict.score:.2f}): {verdict.reason}"
 
 
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+
 def run_verify_files(portfolio_dir: Path, candidates: list[Path], *, as_json: bool, out: TextIO,
-                     err: TextIO | None = None, workers: int | None = None) -> int:
+                     err: TextIO | None = None, workers: int | None = None,
+                     progress: Callable[[str, int], ContextManager] | None = None) -> int:
+    """`progress(label, total)` gives a bar to follow the hashing with (the command line's draws on a terminal's
+    stderr only, so the lines on stdout stay exactly the contract)."""
     err = err or sys.stderr
+    progress = progress or (lambda label, total: _NoBar())
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     portfolio_dir = Path(portfolio_dir)
     if not portfolio_dir.is_dir():
@@ -73,24 +93,30 @@ def run_verify_files(portfolio_dir: Path, candidates: list[Path], *, as_json: bo
         return 2
     files = [str(p) for p in portfolio_files(portfolio_dir)]
     entries = []
-    for path, fp, reason in fingerprint_files(files, candidate=False, workers=workers):
-        if fp is None:
-            print(f"verify-files: skipping portfolio file {path}: {reason}", file=err)
-        else:
-            entries.append(PortfolioEntry(id=path, fingerprint=fp))
+    with progress("hashing the portfolio", len(files)) as bar:
+        for path, fp, reason in fingerprint_files(files, candidate=False, workers=workers):
+            if fp is None:
+                bar.clear()
+                print(f"verify-files: skipping portfolio file {path}: {reason}", file=err)
+            else:
+                entries.append(PortfolioEntry(id=path, fingerprint=fp))
+            bar.advance()
     if not entries:
         print(f"verify-files: warning: no usable images in {portfolio_dir}", file=err)
     portfolio = Portfolio(entries)
     names = [str(c) for c in candidates]
-    for path, fp, reason in fingerprint_files(names, candidate=True, workers=workers):
-        if fp is None:
-            verdict = error_verdict(reason)
-        else:
-            try:
-                verdict = match(fp, portfolio)
-            except Exception as exc:  # keep the batch going; the reason says what happened
-                verdict = error_verdict(f"matching failed ({type(exc).__name__})")
-        print(_line(path, verdict, as_json), file=out, flush=True)
+    with progress("checking candidates", len(names)) as bar:
+        for path, fp, reason in fingerprint_files(names, candidate=True, workers=workers):
+            if fp is None:
+                verdict = error_verdict(reason)
+            else:
+                try:
+                    verdict = match(fp, portfolio)
+                except Exception as exc:  # keep the batch going; the reason says what happened
+                    verdict = error_verdict(f"matching failed ({type(exc).__name__})")
+            bar.clear()  # a terminal shows the bar below the lines, never through them
+            print(_line(path, verdict, as_json), file=out, flush=True)
+            bar.advance()
     return 0
 
 
@@ -102,10 +128,11 @@ def add_verify_files_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("candidates", nargs="+", type=Path, metavar="CANDIDATE", help="image files to check")
 
 
-def run_from_args(args: argparse.Namespace, out: TextIO | None = None) -> int:
+def run_from_args(args: argparse.Namespace, out: TextIO | None = None,
+                  progress: Callable[[str, int], ContextManager] | None = None) -> int:
     """What the `mimic verify-files` subcommand calls with its parsed arguments."""
     return run_verify_files(args.portfolio, list(args.candidates), as_json=args.as_json, out=out or sys.stdout,
-                            workers=args.workers)
+                            workers=args.workers, progress=progress)
 
 
 def main(argv: list[str] | None = None) -> int:

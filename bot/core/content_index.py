@@ -23,14 +23,16 @@ Everything here blocks on CPU or the database: call it through asyncio.to_thread
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 from PIL import Image
+from sqlalchemy import func
 from sqlmodel import select
 
 from data.blobs import BlobError
@@ -118,8 +120,12 @@ class ContentIndex:
     `generationfingerprint` table incrementally (rows only grow, like verification.registry.Registry). One per
     process: the Core holds one; the command line builds one per trace. Thread-safe."""
 
-    def __init__(self, db: Database, blobs: BlobReader, *, max_images: int = 50_000):
+    def __init__(self, db: Database, blobs: BlobReader, *, max_images: int = 50_000,
+                 progress: Callable[[str, int], Any] | None = None):
+        """`progress(label, total)`, when given, is a bar (a context manager with `update(done)`) that follows
+        the first load: the command line's, on a terminal."""
         self.db, self.blobs, self.max_images = db, blobs, max(1, int(max_images))
+        self._progress = progress
         self._lock = threading.Lock()
         self._closed: list[_Segment] = []
         self._rows = _Rows()
@@ -134,19 +140,25 @@ class ContentIndex:
     def refresh(self) -> None:
         """Add the rows written since the last look-up (by any process); drop the oldest beyond the bound."""
         with self._lock:
+            bar = contextlib.nullcontext()
             if self._last_id is None:
                 self._floor = self._first_id()
                 self._last_id = self._floor - 1
+                if self._progress is not None:
+                    bar = self._progress("loading the trace index", self._rows_from(self._floor))
             else:
                 self._load_late()
-            while True:
-                with self.db.session() as s:
-                    rows = s.exec(self._columns().where(GenerationFingerprint.id > self._last_id)
-                                  .order_by(GenerationFingerprint.id).limit(LOAD_BATCH)).all()
-                if not rows:
-                    break
-                self._add(rows)
-                self._last_id = int(rows[-1][0])
+            with bar as shown:
+                while True:
+                    with self.db.session() as s:
+                        rows = s.exec(self._columns().where(GenerationFingerprint.id > self._last_id)
+                                      .order_by(GenerationFingerprint.id).limit(LOAD_BATCH)).all()
+                    if not rows:
+                        break
+                    self._add(rows)
+                    self._last_id = int(rows[-1][0])
+                    if shown is not None:
+                        shown.advance(len(rows))
             self._recent = {i for i in self._recent if i > self._last_id - LATE_WINDOW}
             while self._closed and len(self) - len(self._closed[0]) >= self.max_images:
                 self._closed.pop(0)  # whole segments: the bound holds to within SEGMENT_IMAGES
@@ -174,6 +186,11 @@ class ContentIndex:
             if late:
                 self._add(s.exec(self._columns().where(GenerationFingerprint.id.in_(late))
                                  .order_by(GenerationFingerprint.id)).all())
+
+    def _rows_from(self, first_id: int) -> int:
+        with self.db.session() as s:
+            return s.exec(select(func.count()).select_from(GenerationFingerprint)
+                          .where(GenerationFingerprint.id >= first_id)).one()
 
     def _first_id(self) -> int:
         """The oldest row the bound lets in."""

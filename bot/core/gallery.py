@@ -27,6 +27,7 @@ GONE = (MakerStatus.revoked.value, MakerStatus.taken_down.value)
 LISTED_STATUSES = (MakerStatus.ready.value, MakerStatus.training.value, *GONE)
 PER_PAGE = 24
 MAX_PAGE = 10_000
+MAX_ARTIST_MAKERS = 100  # an artist page lists at most this many makers
 
 
 @dataclass
@@ -103,11 +104,21 @@ class GenerationCard:
 
 
 GENERATION_PATH = "/g/{id}"  # the web gallery's page of one generation (bot/web/views.py routes it)
+MAKER_PATH = "/makers/{name}"
+ARTIST_PATH = "/artists/{id}"
 
 
 def generation_url(public_url: str, generation_id: int) -> str:
     """The public page of a generation: every link to one (Discord, the CLI, feeds) is built here."""
     return public_url.rstrip("/") + GENERATION_PATH.format(id=generation_id)
+
+
+def maker_url(public_url: str, name: str) -> str:
+    return public_url.rstrip("/") + MAKER_PATH.format(name=name)
+
+
+def artist_url(public_url: str, artist_id: int) -> str:
+    return public_url.rstrip("/") + ARTIST_PATH.format(id=artist_id)
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -286,20 +297,60 @@ async def artist_profile(core: Core, discord_id: int) -> ArtistProfile:
     return await core.db(query)
 
 
+@dataclass
+class ArtistDetail:
+    artist: ArtistView
+    makers: list[MakerCard]  # public makers, newest first, tombstones of withdrawn ones included
+
+
+def _public_artist(s: Session, user_id: int) -> bool:
+    """The rule of the artists list: someone with a verified account who is not banned."""
+    user = s.get(User, user_id)
+    if user is None or user.banned:
+        return False
+    return s.exec(select(SocialAccount.id).where(SocialAccount.user_id == user_id,
+                                                 SocialAccount.verified_at.is_not(None))).first() is not None
+
+
+async def artist_detail(core: Core, artist_id: int) -> ArtistDetail | None:
+    """One artist's page; None for anyone the artists list does not show."""
+    def query(s: Session) -> ArtistDetail | None:
+        if not _public_artist(s, artist_id):
+            return None
+        artist = _artists(s, {artist_id})[artist_id]
+        artist.makers = _public_maker_names(s, artist_id)
+        makers = s.exec(select(Maker).where(Maker.owner_id == artist_id, Maker.visibility == Visibility.public.value,
+                                            Maker.status.in_(LISTED_STATUSES))
+                        .order_by(Maker.created_at.desc(), Maker.id.desc()).limit(MAX_ARTIST_MAKERS)).all()
+        cards = [MakerCard(maker=m, artist=artist, gone=m.status in GONE,
+                           cover_blob="" if m.status in GONE else _cover(s, m)) for m in makers]
+        return ArtistDetail(artist, cards)
+    return await core.db(query)
+
+
 # generations --------------------------------------------------------------------------------------------------
 
 
-async def generations_page(core: Core, *, kind: str | None = None, page: int = 1,
-                           per_page: int = PER_PAGE) -> Page:
-    """Finished generations of public makers, newest first; `kind` is "txt2img", "remake" or None for both.
+async def generations_page(core: Core, *, kind: str | None = None, page: int = 1, per_page: int = PER_PAGE,
+                           maker_name: str | None = None, artist_id: int | None = None) -> Page:
+    """Finished generations, newest first; `kind` is "txt2img", "remake" or None for both.
+
+    By default those of public makers (the gallery's lists); `maker_name` narrows to one maker, with the rule of
+    its page (an unlisted maker is reachable by its link, a private one never); `artist_id` to the artist's public
+    makers, as their artist page lists them. Tombstones come as cards with `gone` set and no images.
 
     Ordered by id (the primary key: newest first without a sort) and not counted: at millions of rows a count
     is a scan, so the page knows only whether another follows."""
     page = _clamp_page(page)
 
     def query(s: Session) -> Page:
-        where = [Generation.status == JobStatus.done.value, Maker.visibility == Visibility.public.value,
-                 Maker.status.in_(LISTED_STATUSES)]
+        where = [Generation.status == JobStatus.done.value, Maker.status.in_(LISTED_STATUSES)]
+        if maker_name is not None:
+            where += [Maker.name == maker_name.strip().lower(), Maker.visibility != Visibility.private.value]
+        else:
+            where.append(Maker.visibility == Visibility.public.value)
+        if artist_id is not None:
+            where.append(Maker.owner_id == artist_id)
         if kind is not None:
             where.append(Generation.kind == GenerationKind(kind).value)
         rows = s.exec(select(Generation, Maker).join(Maker, Maker.id == Generation.maker_id).where(*where)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from bot.l10n import Plural, choose, format_datetime
+
 LOCALES = ("en", "ja")
 DEFAULT = "en"
 
-STRINGS: dict[str, dict[str, str]] = {
+STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10n): Babel picks its form
     "en": {
         "site.name": "mimic gallery",
         "site.tagline": "Consent-first style models: every maker is trained only on its artist's own, verified art.",
@@ -22,7 +24,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "maker.training_note": "Every image this maker was trained on, as our policy requires. Each was checked to "
                                "have been posted on the artist's verified account.",
         "maker.training_hidden": "The server this maker belongs to does not publish its training images.",
-        "maker.no_samples": "No samples yet.", "maker.generations": "{count} images made",
+        "maker.no_samples": "No samples yet.", "maker.generations": Plural("count", one="{count} image made", other="{count} images made"),
         "maker.accounts": "Verified accounts", "maker.trigger": "Trigger word",
         "maker.report": "Report this maker", "maker.see_images": "Images made with this maker",
         "status.ready": "Ready", "status.training": "Training", "status.revoked": "Revoked",
@@ -87,6 +89,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "refusal.report.target_missing": "That item no longer exists.",
         "refusal.image.rejected": "That file could not be read as an image: {reason}.",
         "refusal.generic": "The request could not be completed.",
+        "share.gen_title": "Image #{id} in the style of {artist} (maker {maker})",
+        "share.gen_desc": "{usage}: {usage_help} Credit: {artist}, maker {maker}.",
+        "share.maker_title": "{maker}: a style maker by {artist}",
+        "share.maker_desc": "{usage}: {usage_help} Trained only on {artist}'s own, verified art.",
+        "share.artist_title": "{artist} on mimic gallery",
+        "share.artist_desc": "Verified artist. Makers: {makers}.",
+        "share.withdrawn": "Withdrawn: {reason}",
+        "feed.label": "Atom feed", "feed.maker_title": "Images made with {maker} (style of {artist})",
+        "feed.artist_title": "Images in the style of {artist}",
+        "artist.makers": "Makers", "artist.no_makers": "No public makers.",
         "footer": "Images made here carry a visible credit and an invisible trace id.",
     },
     "ja": {
@@ -166,15 +178,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "refusal.report.target_missing": "対象はすでに存在しません。",
         "refusal.image.rejected": "このファイルは画像として読み込めませんでした：{reason}。",
         "refusal.generic": "リクエストを完了できませんでした。",
+        "share.gen_title": "{artist} さんの画風の画像 #{id}（メーカー {maker}）",
+        "share.gen_desc": "{usage}：{usage_help} クレジット：{artist}、メーカー {maker}。",
+        "share.maker_title": "{artist} さんの画風メーカー「{maker}」",
+        "share.maker_desc": "{usage}：{usage_help} {artist} さん本人の確認済みの作品だけで学習しています。",
+        "share.artist_title": "{artist} さん — mimic ギャラリー",
+        "share.artist_desc": "確認済みの作者。メーカー：{makers}。",
+        "share.withdrawn": "取り下げ済み：{reason}",
+        "feed.label": "Atom フィード", "feed.maker_title": "{maker}（{artist} さんの画風）で作られた画像",
+        "feed.artist_title": "{artist} さんの画風の画像",
+        "artist.makers": "メーカー", "artist.no_makers": "公開中のメーカーはありません。",
         "footer": "ここで作られた画像には、見えるクレジットと見えないトレースIDが入っています。",
     },
 }
 
 
 def text(locale: str, key: str, **params) -> str:
-    table = STRINGS.get(locale, STRINGS[DEFAULT])
-    template = table.get(key) or STRINGS[DEFAULT].get(key) or key
-    return template.format(**params) if params else template
+    locale = locale if locale in STRINGS else DEFAULT
+    template = choose(STRINGS[locale].get(key) or STRINGS[DEFAULT].get(key) or key, locale, params)
+    return template.format(**params) if params else str(template)
 
 
 def pick_locale(query_lang: str | None, cookie_lang: str | None, accept_language: str) -> str:
@@ -225,10 +247,7 @@ def refusal_text(locale: str, key: str, params: dict) -> str:
 def format_time(value: datetime | None, locale: str) -> str:
     if value is None:
         return ""
-    value = iso_time(value)
-    if locale == "ja":
-        return value.strftime("%Y年%m月%d日 %H:%M UTC")
-    return value.strftime("%d %b %Y, %H:%M UTC")
+    return format_datetime(iso_time(value), locale)
 
 
 def iso_time(value: datetime) -> datetime:

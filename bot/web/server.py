@@ -15,7 +15,7 @@ from aiohttp import web
 from yarl import URL
 
 from bot.core.app import Core
-from bot.web import views
+from bot.web import api, views
 from bot.web.images import ThumbnailCache
 from bot.web.security import RedisGuard, SharedCsrf, SharedRateLimiter, safe_headers, trusted_networks
 from bot.web.state import GALLERY, Gallery, WebLimits
@@ -63,6 +63,7 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     app.on_startup.append(shared_secret)
     app.on_cleanup.append(close_redis)
     views.add_routes(app.router)
+    api.add_routes(app.router)
     app.router.add_static("/static", HERE / "static", show_index=False, follow_symlinks=False)
     return app
 

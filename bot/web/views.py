@@ -11,7 +11,7 @@ from yarl import URL
 
 from bot.core import gallery as views_of
 from bot.core.errors import Refusal
-from bot.web import i18n
+from bot.web import i18n, share
 from bot.web.conditional import image_headers, not_modified, ranged_response
 from bot.web.images import as_png, make_thumbnail
 from bot.web.security import CSRF_COOKIE, CSRF_FIELD, client_address
@@ -37,6 +37,10 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/remakes", partial(generations, kind="remake", active="remakes"))
     router.add_get("/g/{id:[0-9]{1,18}}", image_page)
     router.add_get("/artists", artists)
+    router.add_get("/artists/{id:[0-9]{1,18}}", artist_page)
+    router.add_get("/makers/{name}/feed.atom", maker_feed)
+    router.add_get("/artists/{id:[0-9]{1,18}}/feed.atom", artist_feed)
+    router.add_get("/oembed", oembed)
     router.add_get("/trace", trace_form)
     router.add_post("/trace", trace_submit)
     router.add_post("/report", report_submit)
@@ -63,6 +67,9 @@ def render(request: web.Request, template: str, *, status: int = 200, active: st
     other = "en" if locale == "ja" else "ja"
     cookie = request.cookies.get(CSRF_COOKIE, "")
     fresh = not cookie or len(cookie) > 100
+    preview = context.get("preview")
+    if preview is not None:
+        context["oembed_url"] = share.oembed_discovery(g.settings.public_url, preview.url)
     if fresh:
         cookie = g.csrf.new_cookie()
     html = g.templates.get_template(template).render(
@@ -143,7 +150,8 @@ async def maker(request: web.Request) -> web.Response:
     detail = await views_of.maker_detail(_gallery(request).core, request.match_info["name"][:64])
     if detail is None:
         raise web.HTTPNotFound()
-    return render(request, "maker.html", active="makers", detail=detail, card=detail.card,
+    preview = share.maker_preview(_gallery(request).settings.public_url, request_locale(request), detail)
+    return render(request, "maker.html", active="makers", detail=detail, card=detail.card, preview=preview,
                   reported=request.query.get("reported") == "1")
 
 
@@ -158,13 +166,128 @@ async def image_page(request: web.Request) -> web.Response:
     card = await views_of.generation_view(g.core, int(request.match_info["id"]))
     if card is None:
         raise web.HTTPNotFound()
+    preview = share.generation_preview(g.settings.public_url, request_locale(request), card)
     return render(request, "image.html", active="remakes" if card.generation.kind == "remake" else "generations",
-                  card=card, now=g.core.clock(), reported=request.query.get("reported") == "1")
+                  card=card, now=g.core.clock(), preview=preview, reported=request.query.get("reported") == "1")
 
 
 async def artists(request: web.Request) -> web.Response:
     page = await views_of.artists_page(_gallery(request).core, _page_number(request))
     return render(request, "artists.html", active="artists", page=page)
+
+
+ARTIST_LATEST = 12  # images on an artist's page; their feed and the JSON API page through the rest
+
+
+async def _artist(request: web.Request, artist_id: int, per_page: int = ARTIST_LATEST):
+    """The artist's view, their latest images and the page's preview; None for no public artist."""
+    core = _gallery(request).core
+    detail = await views_of.artist_detail(core, artist_id)
+    if detail is None:
+        return None
+    latest = await views_of.generations_page(core, artist_id=artist_id, per_page=per_page)
+    first_shown = next((c for c in latest.items if c.image_blobs), None)
+    preview = share.artist_preview(_gallery(request).settings.public_url, request_locale(request), detail,
+                                   first_shown)
+    return detail, latest, preview
+
+
+async def _artist_or_404(request: web.Request, per_page: int = ARTIST_LATEST):
+    found = await _artist(request, int(request.match_info["id"]), per_page)
+    if found is None:
+        raise web.HTTPNotFound()
+    return found
+
+
+async def artist_page(request: web.Request) -> web.Response:
+    detail, latest, preview = await _artist_or_404(request)
+    return render(request, "artist.html", active="artists", detail=detail, latest=latest, preview=preview)
+
+
+def _atom(body: bytes) -> web.Response:
+    response = web.Response(body=body, content_type=share.ATOM_TYPE, charset="utf-8")
+    response.headers["Cache-Control"] = f"public, max-age={share.CACHE_AGE_S}"
+    return response
+
+
+async def maker_feed(request: web.Request) -> web.Response:
+    g = _gallery(request)
+    locale = request_locale(request)
+    detail = await views_of.maker_detail(g.core, request.match_info["name"][:64])
+    if detail is None:
+        raise web.HTTPNotFound()
+    card = detail.card
+    page = share.maker_preview(g.settings.public_url, locale, detail)
+    latest = await views_of.generations_page(g.core, maker_name=card.maker.name)
+    title = i18n.text(locale, "feed.maker_title", maker=card.maker.name, artist=card.artist.credit)
+    return _atom(share.atom_feed(g.settings.public_url, locale, title=title, page=page, self_url=page.feed,
+                                 author_name=card.artist.credit, author_url=_author_url(g, card.artist),
+                                 cards=latest.items, fallback_updated=card.maker.created_at))
+
+
+async def artist_feed(request: web.Request) -> web.Response:
+    g = _gallery(request)
+    locale = request_locale(request)
+    detail, latest, page = await _artist_or_404(request, views_of.PER_PAGE)
+    title = i18n.text(locale, "feed.artist_title", artist=detail.artist.credit)
+    newest_maker = detail.makers[0].maker.created_at if detail.makers else None
+    return _atom(share.atom_feed(g.settings.public_url, locale, title=title, page=page, self_url=page.feed,
+                                 author_name=detail.artist.credit, author_url=_author_url(g, detail.artist),
+                                 cards=latest.items, fallback_updated=newest_maker))
+
+
+def _author_url(g: Gallery, artist: views_of.ArtistView) -> str:
+    """The artist's verified account when there is one (the credit's own link), else their page here."""
+    return artist.accounts[0].url if artist.accounts else views_of.artist_url(g.settings.public_url, artist.id)
+
+
+def _dimension(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name, "")
+    return int(value) if value.isdigit() and 0 < len(value) < 6 and int(value) > 0 else None
+
+
+async def oembed(request: web.Request) -> web.Response:
+    """The oEmbed endpoint (https://oembed.com, section 2.2): JSON for our image, maker and artist pages."""
+    g = _gallery(request)
+    locale = request_locale(request)
+    fmt = request.query.get("format", "json")
+    if fmt != "json":  # section 2.3.4: 501 for a format we do not offer
+        return web.json_response({"error": "only format=json is offered"}, status=501)
+    named = share.page_of(g.settings.public_url, request.query.get("url", "")[:2000])
+    if named is None:
+        return web.json_response({"error": "not a page of this gallery"}, status=404)
+    kind, key = named
+    public = g.settings.public_url
+    preview, artist = None, None
+    if kind == "generation":
+        card = await views_of.generation_view(g.core, int(key))
+        if card is not None:
+            preview, artist = share.generation_preview(public, locale, card), card.artist
+    elif kind == "maker":
+        detail = await views_of.maker_detail(g.core, key)
+        if detail is not None:
+            preview, artist = share.maker_preview(public, locale, detail), detail.card.artist
+    else:
+        found = await _artist(request, int(key), per_page=1)
+        if found is not None:
+            preview, artist = found[2], found[0].artist
+    if preview is None:
+        return web.json_response({"error": "no such page"}, status=404)
+    size = None
+    if preview.image:  # the image the preview names, by its digest
+        digest = URL(preview.image).path.rsplit("/", 1)[-1]
+        try:
+            data = await asyncio.to_thread(g.core.app.blobs.get, digest)
+            size = await asyncio.to_thread(share.image_size, data)
+        except (BlobNotFound, OSError, ValueError, Image.DecompressionBombError):
+            size = None
+    answer = share.oembed_answer(preview, author_name=artist.credit, author_url=_author_url(g, artist),
+                                 provider_name=i18n.text(locale, "site.name"), provider_url=public.rstrip("/") + "/",
+                                 size=size, maxwidth=_dimension(request, "maxwidth"),
+                                 maxheight=_dimension(request, "maxheight"))
+    response = web.json_response(answer)
+    response.headers["Cache-Control"] = f"public, max-age={share.CACHE_AGE_S}"
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:

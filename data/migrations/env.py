@@ -17,6 +17,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
             compare_type=True,
+            on_version_apply=config.attributes.get("on_version_apply"),  # Database.upgrade's progress
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -181,7 +181,7 @@ async def test_quota_message_is_clear(world):
     fan = await world.db_user("fan")
     await world.finished_generation(maker, fan)
     _, answer = await world.run("generate", {"maker": "aoi", "prompt": "again"})
-    assert "1 of your 1 images for today" in answer.content
+    assert "1 of your 1 image for today" in answer.content
 
 
 async def test_generate_acknowledges_within_3_seconds_and_shows_the_queue_position(world):

@@ -200,3 +200,29 @@ def test_a_row_committed_after_a_newer_one_is_still_picked_up(store):
         s.commit()
     assert index.lookup(late_copy).generation_id == made[1][0]
     assert len(index) == 3
+
+
+def test_the_first_load_reports_its_progress(store):
+    """What `mimic trace` draws on a terminal while it loads the index: every row counted, against the total."""
+    db, blobs, _ = store
+    for seed in range(3):
+        generate(store, seed)
+    seen: list[tuple[str, int, int]] = []
+
+    class Bar:
+        def __init__(self, label: str, total: int):
+            self.label, self.total, self.done = label, total, 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            seen.append((self.label, self.done, self.total))
+
+        def advance(self, n: int = 1) -> None:
+            self.done += n
+
+    index = ContentIndex(db, blobs, progress=Bar)
+    index.refresh()
+    index.refresh()  # later refreshes follow new rows quietly
+    assert seen == [("loading the trace index", 3, 3)]

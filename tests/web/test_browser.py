@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import io
-import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,18 +22,15 @@ from bot.core.moderation import open_reports
 from bot.web.security import Limit
 from bot.web.server import WebLimits, build_web_app
 from engine.queue import JobQueue
+from tests.web import chromium
 from tests.web.gallery_seed import gallery_context, gallery_settings, seed_gallery
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 HAS_TRACE = importlib.util.find_spec("engine.trace") is not None
 REPORT_BURST = 4
 WAIT_S = 30  # generous: the CI machine has two cores and other suites may be running beside this one
 
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                                reason="Chromium and chromedriver are not installed "
-                                       "(apt-get install -y chromium chromium-driver)")
+pytestmark = pytest.mark.skipif(not chromium.available(), reason=chromium.MISSING)
 
 
 @dataclass
@@ -74,19 +70,7 @@ def live(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to see CSP violations and failed loads
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
+    driver = chromium.start(tmp_path_factory.mktemp("chromium-profile"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
@@ -396,3 +380,90 @@ def test_report_rate_limit_in_the_browser(browser, live):
     screenshot(browser, "rate-limited")
     queued = [r for r in moderator_queue(live) if r.source == "web"]
     assert len(queued) <= REPORT_BURST
+
+
+# how pages travel: previews, feed and API against the page a person sees ---------------------------------------
+
+
+def _tags(driver) -> dict[str, str]:
+    return driver.execute_script("""
+        const found = {};
+        for (const m of document.querySelectorAll('meta[property], meta[name]'))
+            found[m.getAttribute('property') || m.getAttribute('name')] = m.content;
+        for (const l of document.querySelectorAll('link[rel=alternate]')) found[l.type] = l.href;
+        return found;""")
+
+
+def _from_public(live: Live, url: str) -> str:
+    """A public_url address (what previews, feeds and the API print) on the server under test."""
+    public = live.core.settings.public_url.rstrip("/")
+    assert url.startswith(public + "/"), url
+    return live.base + url[len(public):]
+
+
+def _fetch(live: Live, url: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(_from_public(live, url), timeout=WAIT_S) as response:
+        return response.read()
+
+
+def test_link_preview_and_api_describe_the_image_page_as_seen(browser, live):
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    gen_id = live.seeded.gens["traced"]
+    text = visit(browser, live, f"/g/{gen_id}")
+    tags = _tags(browser)
+    shown = [i for i in assert_images_loaded(browser, 1) if i["src"].startswith("/img/")]
+    assert [_from_public(live, tags["og:image"])] == [live.base + i["src"] for i in shown]
+    credit = browser.find_element(By.CSS_SELECTOR, "dl.facts dd").text  # the credit line the page shows
+    assert "@aoi_draws" in credit and "@aoi_draws" in tags["og:title"] and "@aoi_draws" in tags["twitter:title"]
+    usage = browser.find_element(By.CSS_SELECTOR, "dl.facts .badge").text
+    assert usage == "Commercial use" and tags["og:description"].startswith(usage)
+    assert tags["twitter:card"] == "summary_large_image" and tags["twitter:image"] == tags["og:image"]
+    screenshot(browser, "image-with-preview")
+
+    api = json.loads(_fetch(live, f"{live.core.settings.public_url}/api/v1/generations/{gen_id}"))
+    assert api["prompt"] in text and str(api["trace_id"]) in text
+    assert api["images"] == [tags["og:image"]] and api["url"] == tags["og:url"]
+    embed = json.loads(_fetch(live, tags["application/json+oembed"]))
+    assert embed["type"] == "photo" and embed["url"] == tags["og:image"] and embed["title"] == tags["og:title"]
+
+
+def test_maker_feed_lists_the_images_its_page_shows(browser, live):
+    from defusedxml import ElementTree as SafeET
+    from selenium.webdriver.common.by import By
+
+    visit(browser, live, "/makers/aoi-style")
+    tags = _tags(browser)
+    assert "og:image" in tags and "aoi-style" in tags["og:title"]
+    samples = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "main ul.grid:not(.training) a")]
+    made = {s.removeprefix(live.base) for s in samples if "?g=" in s}
+    assert made and tags["og:image"].removeprefix(live.core.settings.public_url.rstrip("/")) in made
+    feed_link = browser.find_element(By.CSS_SELECTOR, "p.by a[type='application/atom+xml']").get_attribute("href")
+    assert feed_link == live.base + "/makers/aoi-style/feed.atom" and tags["application/atom+xml"].endswith(
+        "/makers/aoi-style/feed.atom")
+    feed = SafeET.fromstring(_fetch(live, tags["application/atom+xml"]))
+    atom = "{http://www.w3.org/2005/Atom}"
+    enclosures = {_from_public(live, e.get("href")).removeprefix(live.base)
+                  for e in feed.iter(f"{atom}link") if e.get("rel") == "enclosure"}
+    assert made <= enclosures  # every image of the maker the page shows is in its feed
+    entry = feed.find(f"{atom}entry")
+    browser.get(_from_public(live, entry.findtext(f"{atom}id")))  # an entry leads to the image's page
+    assert entry.findtext(f"{atom}title") == _tags(browser)["og:title"]
+
+
+def test_artist_page_with_its_preview(browser, live):
+    from selenium.webdriver.common.by import By
+
+    text = visit(browser, live, "/artists")
+    browser.find_element(By.LINK_TEXT, "Aoi Sato").click()
+    text = main_text(browser)
+    assert "@aoi_draws" in text and "aoi-style" in text and "Latest images" in text
+    assert_images_loaded(browser, 2)
+    tags = _tags(browser)
+    assert tags["og:title"] == "@aoi_draws on mimic gallery" and tags["og:type"] == "profile"
+    assert "aoi-style (Commercial use)" in tags["og:description"]
+    screenshot(browser, "artist")
