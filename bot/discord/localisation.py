@@ -44,6 +44,8 @@ DESCRIPTIONS_JA: dict[str, str] = {
     "A short name: lowercase letters, digits, - and _": "短い名前（小文字英数字と - _）",
     "One of your posted artworks": "あなたが投稿した作品",
     "Use the images of your linked account's posts": "連携アカウントの投稿画像を使います",
+    "Skip the upload form: use your linked account's recent posts":
+        "アップロード画面を使わず、連携アカウントの最近の投稿を使います",
     "Change who may use your maker and how": "メーカーの利用者と利用方法を変更します",
     "The maker's name": "メーカーの名前",
     "What fans may do with the results": "ファンが結果をどう使えるか",

@@ -24,8 +24,7 @@ from bot.core.generations import unposted_result
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
 from bot.discord.common import guild_locale
-from bot.discord.results import (chunks, image_extension, result_embed, result_files,
-                                 result_view)
+from bot.discord.results import MAX_GALLERY_ITEMS, chunks, image_extension, result_card, result_files
 from bot.i18n import t
 from data.events import (BotProbe, Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
                          JobEvent, TrainingCancelled, TrainingDone, TrainingFailed, TrainingProgress, TrainingStarted)
@@ -254,10 +253,10 @@ class ResultsPoster:
         locale = guild_locale(getattr(channel, "guild", None))
         images = [self.core.app.blobs.get(b) for b in gen.image_blobs if self.core.app.blobs.exists(b)]
         files, too_big = result_files(card, images, self._size_limit(channel, "generation", generation_id))
-        batches = chunks(files)
-        first_name = batches[0][0].filename if batches[0] else None
-        message = await channel.send(embed=result_embed(card, locale, first_name, too_big), files=batches[0],
-                                     view=result_view(gen.id, locale))
+        batches = chunks(files, MAX_GALLERY_ITEMS)
+        view = result_card(card, locale, [f.filename for f in batches[0]], too_big,
+                           lock_hours=self.core.settings.lock_hours)
+        message = await channel.send(view=view, files=batches[0], allowed_mentions=discord.AllowedMentions.none())
         for batch in batches[1:]:
             await channel.send(files=batch)
 
