@@ -88,8 +88,8 @@ class World:
 
     async def ready_maker(self, owner: User, name: str = "aoi", **fields) -> Maker:
         def create(s) -> Maker:
-            maker = Maker(owner_id=owner.id, name=name, status=MakerStatus.ready.value, lora_blob="0" * 64,
-                          guild_id=self.discord.guild.id, **fields)
+            maker = Maker(owner_id=owner.id, name=name, lora_blob="0" * 64, guild_id=self.discord.guild.id,
+                          **{"status": MakerStatus.ready.value, **fields})
             s.add(maker)
             s.commit()
             s.refresh(maker)
