@@ -20,6 +20,8 @@ FIELDS = 3
 FILES_PER_FIELD = 10  # Discord's most for one File Upload
 MAX_FILES = FIELDS * FILES_PER_FIELD
 FETCHES_AT_ONCE = 4
+FORM_TIMEOUT_S = 1800  # choosing 30 files takes a while; a form submitted later than this (or after a restart) is
+# forgotten: Discord then tells the user the interaction failed, and they run the command again
 # read_attachment's refusals name the file; in a list of "file: reason" lines the reason alone reads better
 AS_REASON = {"upload.too_big": "image.too_large", "upload.not_image": "image.not_an_image"}
 
@@ -28,7 +30,7 @@ class UploadForm(discord.ui.Modal):
     """Three optional file fields (and, with `posts_option`, a checkbox); subclasses say what to do on submit."""
 
     def __init__(self, interaction: discord.Interaction, title: str, custom_id: str, *, posts_option: bool = False):
-        super().__init__(title=title[:45], timeout=900, custom_id=custom_id[:100])
+        super().__init__(title=title[:45], timeout=FORM_TIMEOUT_S, custom_id=custom_id[:100])
         self.fields: list[discord.ui.FileUpload] = []
         for index in range(FIELDS):
             upload = discord.ui.FileUpload(custom_id=f"files{index + 1}", required=False, min_values=0,
