@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import discord
 from sqlmodel import select
 
+from bot.core.gallery import generation_url
 from bot.core.generations import unposted_result
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
@@ -255,7 +256,8 @@ class ResultsPoster:
         files, too_big = result_files(card, images, self._size_limit(channel, "generation", generation_id))
         batches = chunks(files, MAX_GALLERY_ITEMS)
         view = result_card(card, locale, [f.filename for f in batches[0]], too_big,
-                           lock_hours=self.core.settings.lock_hours)
+                           lock_hours=self.core.settings.lock_hours,
+                           page_url=generation_url(self.core.settings.public_url, gen.id))
         message = await channel.send(view=view, files=batches[0], allowed_mentions=discord.AllowedMentions.none())
         for batch in batches[1:]:
             await channel.send(files=batch)

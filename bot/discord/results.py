@@ -45,15 +45,16 @@ MAX_GALLERY_ITEMS = 10  # Discord's most for one Media Gallery
 
 
 def result_card(card: ResultCard, locale: str, filenames: list[str], too_big: int, *,
-                lock_hours: int) -> discord.ui.LayoutView:
+                lock_hours: int, page_url: str | None = None) -> discord.ui.LayoutView:
     """The gallery post as a Components V2 card: the images in a media gallery, the artist's credit, the usage
     scope, the trace id, the 48-hour lock and the buttons, in one container (IS_COMPONENTS_V2: no content, no
     embeds; https://discord.com/developers/docs/components/reference)."""
     gen, maker = card.generation, card.maker
     ui = discord.ui
+    artist = f"[{card.credit}](<{card.credit_url}>)" if card.credit_url else card.credit
     parts: list[discord.ui.Item] = [ui.TextDisplay(
         f"### {t('result.title', locale, maker=maker.name, artist=card.credit)}\n"
-        + t("result.credit", locale, artist=card.credit, maker=maker.name))]
+        + t("result.credit", locale, artist=artist))]
     if filenames:
         parts.append(ui.MediaGallery(*(
             discord.MediaGalleryItem(f"attachment://{name}", description=t(
@@ -69,6 +70,8 @@ def result_card(card: ResultCard, locale: str, filenames: list[str], too_big: in
     if gen.undeletable_until is not None:
         until = discord.utils.format_dt(_aware(gen.undeletable_until), "f")
         facts.append(t("result.lock", locale, until=until, hours=lock_hours))
+    if page_url:
+        facts.append(t("result.page", locale, url=page_url))
     if too_big:
         facts.append(t("result.too_big", locale))
     parts += [ui.TextDisplay("\n".join(facts)), ui.Separator(), ui.ActionRow(*result_buttons(gen.id, locale))]

@@ -95,6 +95,7 @@ async def test_the_result_is_a_components_v2_card(world):
     assert [item["media"]["url"] for item in gallery["items"]] == [f"attachment://{name}" for name in files]
     assert all("@aoi" in item["description"] for item in gallery["items"])
     assert "commercial use OK" in facts["content"] and f"`{gen.trace_id:010x}`" in facts["content"]
+    assert f"{world.app.settings.public_url}/g/{gen.id}" in facts["content"]  # the web page that credits it too
     lock = int(gen.undeletable_until.replace(tzinfo=timezone.utc).timestamp())
     assert f"<t:{lock}:f>" in facts["content"] and "48 hours" in facts["content"]  # shown in the reader's time
     assert [b["custom_id"] for b in row["components"]] == [f"mimic:{a}:{gen.id}" for a in
