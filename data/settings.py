@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     free_makers_per_artist: int = 2
     daily_generations_per_fan: int = 20
     lock_hours: int = 48
+    # per person, on /generate, /remake and the reroll/variations buttons: this many requests per window
+    generation_cooldown_requests: int = 5
+    generation_cooldown_s: float = 60.0
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     # generated images whose content fingerprints are held in memory for tracing copies without a mark (the

@@ -37,6 +37,7 @@ class ResultCard:
     maker: Maker
     credit: str  # the artist's public credit (data.credit), e.g. "@aoi_draws"
     requester: User | None
+    credit_url: str | None = None  # the verified account's page, when there is one
 
 
 def unposted_result(s: Session, generation_id: int) -> ResultCard | None:
@@ -47,7 +48,8 @@ def unposted_result(s: Session, generation_id: int) -> ResultCard | None:
     maker = s.get(Maker, gen.maker_id)
     if maker is None:
         return None
-    return ResultCard(gen, maker, public_credit(s, maker.owner_id).name, s.get(User, gen.requester_id))
+    credit = public_credit(s, maker.owner_id)
+    return ResultCard(gen, maker, credit.name, s.get(User, gen.requester_id), credit.profile_url)
 
 
 def new_trace_id() -> int:

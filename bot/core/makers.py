@@ -10,12 +10,15 @@ from sqlmodel import Session, select
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
 from bot.core.ownership import ImageCheck, check_uploads
+from bot.i18n import Text
+from data.credit import public_credits
 from data.models import (Generation, GuildSettings, JobStatus, Maker, MakerImage, MakerStatus, SocialAccount,
                          TrainingJob, UsageScope, User, Visibility)
 from engine.queue import generation_job_id, training_job_id
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
-MAX_IMAGES = 10
+MAX_IMAGES = 30  # the design asks artists for 15–30 of their works
+MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
 LIVE = (MakerStatus.draft, MakerStatus.pending_review, MakerStatus.training, MakerStatus.ready, MakerStatus.failed)
 
 
@@ -23,6 +26,17 @@ LIVE = (MakerStatus.draft, MakerStatus.pending_review, MakerStatus.training, Mak
 class Upload:
     filename: str
     data: bytes
+    problem: Text | None = None  # why the adapter could not fetch it (then `data` is empty): refused, others go on
+
+
+@dataclass(frozen=True)
+class MakerChoice:
+    """A maker as a name picker offers it."""
+
+    name: str
+    credit: str  # the artist's public credit (data.credit)
+    usage: str
+    status: str
 
 
 @dataclass
@@ -55,15 +69,11 @@ def require_verified_artist(s: Session, actor: Actor) -> None:
         raise Refusal("maker.not_verified")
 
 
-async def create_maker(core: Core, actor: Actor, name: str, uploads: list[Upload], *,
-                       from_posts: bool = False) -> MakerCreated:
+async def can_create_maker(core: Core, actor: Actor, name: str) -> str:
+    """Every refusal that needs no image, before anyone uploads 30 files: the normalised name, or a Refusal."""
     name = name.strip().lower()
     if not NAME_RE.match(name):
         raise Refusal("maker.bad_name")
-    if not uploads and not from_posts:
-        raise Refusal("maker.no_images")
-    if len(uploads) > MAX_IMAGES:
-        raise Refusal("maker.too_many_images", limit=MAX_IMAGES)
 
     def preconditions(s: Session) -> None:
         require_verified_artist(s, actor)
@@ -73,8 +83,20 @@ async def create_maker(core: Core, actor: Actor, name: str, uploads: list[Upload
         if len(owned) >= core.settings.free_makers_per_artist:
             raise Refusal("maker.quota", limit=core.settings.free_makers_per_artist)
     await core.db(preconditions)
+    return name
 
-    checks = await check_uploads(core, actor, uploads, from_posts=from_posts)
+
+async def create_maker(core: Core, actor: Actor, name: str, uploads: list[Upload], *,
+                       from_posts: bool = False) -> MakerCreated:
+    if not NAME_RE.match(name.strip().lower()):
+        raise Refusal("maker.bad_name")
+    if not uploads and not from_posts:
+        raise Refusal("maker.no_images")
+    if len(uploads) > MAX_IMAGES:
+        raise Refusal("maker.too_many_images", limit=MAX_IMAGES)
+    name = await can_create_maker(core, actor, name)
+
+    checks = await check_uploads(core, actor, uploads, from_posts=from_posts, limit=MAX_IMAGES)
     accepted = [c for c in checks if c.ok]
     rejected = [c for c in checks if not c.ok]
     if any(c.someone_elses for c in checks):
@@ -148,6 +170,40 @@ async def list_makers(core: Core, *, owner_id: int | None = None, include_hidden
             q = q.where(Maker.visibility == Visibility.public.value)
         return list(s.exec(q).all())
     return await core.db(query)
+
+
+async def usable_maker_choices(core: Core, actor: Actor, typed: str = "", *,
+                               limit: int = MAX_CHOICES) -> list[MakerChoice]:
+    """Ready makers this person may generate with and may find (request_generation's rules): their own, and other
+    artists' public ones that allow use. Unlisted makers work by name but are not offered to others."""
+    def query(s: Session) -> list[MakerChoice]:
+        user = s.get(User, actor.user_id)
+        if user is None or user.banned:
+            return []
+        others = (Maker.visibility == Visibility.public.value) & (Maker.usage != UsageScope.not_allowed.value)
+        q = select(Maker).where(Maker.status == MakerStatus.ready.value, (Maker.owner_id == actor.user_id) | others)
+        return _choices(s, q, typed, limit)
+    return await core.db(query)
+
+
+async def own_maker_choices(core: Core, actor: Actor, typed: str = "", *,
+                            limit: int = MAX_CHOICES) -> list[MakerChoice]:
+    """The artist's own makers that can still be changed or revoked (any state but revoked or taken down)."""
+    def query(s: Session) -> list[MakerChoice]:
+        q = select(Maker).where(Maker.owner_id == actor.user_id, _live(Maker.status))
+        return _choices(s, q, typed, limit)
+    return await core.db(query)
+
+
+def _choices(s: Session, q, typed: str, limit: int) -> list[MakerChoice]:
+    """Names containing what was typed, those starting with it first."""
+    typed = typed.strip().lower()
+    if typed:
+        q = q.where(Maker.name.contains(typed, autoescape=True))
+    makers = sorted(s.exec(q.order_by(Maker.name).limit(200)).all(),
+                    key=lambda m: (not m.name.startswith(typed), m.name))[:limit]
+    credits = public_credits(s, {m.owner_id for m in makers})
+    return [MakerChoice(m.name, credits[m.owner_id].name, m.usage, m.status) for m in makers]
 
 
 async def revoke_maker(core: Core, actor: Actor, name: str) -> Maker:

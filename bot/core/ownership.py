@@ -70,13 +70,32 @@ async def _own_portfolio(core: Core, user_id: int) -> Portfolio:
     return await asyncio.to_thread(build)
 
 
-async def check_uploads(core: Core, actor: Actor, uploads, *, from_posts: bool = False) -> list[ImageCheck]:
-    """One verdict per upload (or per chosen post); nothing here writes a maker."""
-    if from_posts and not uploads:
-        return await _from_posts(core, actor)
+async def check_uploads(core: Core, actor: Actor, uploads, *, from_posts: bool = False,
+                        limit: int = 30) -> list[ImageCheck]:
+    """One verdict per upload, then (with `from_posts`) per recent post not uploaded already, `limit` accepted at
+    most; nothing here writes a maker. The same work twice is used once."""
+    checks = await _check_files(core, actor, uploads) if uploads else []
+    seen: set[int] = set()
+    for check in checks:
+        if check.ok and check.artwork_id in seen:
+            check.ok, check.reason, check.message = False, "the same work is already among these images", Text(
+                "match.duplicate")
+        elif check.ok:
+            seen.add(check.artwork_id)
+    if from_posts:
+        room = limit - len(seen)
+        posts = [p for p in await _from_posts(core, actor, limit=limit) if p.artwork_id not in seen]
+        checks += posts[:max(room, 0)]
+    return checks
+
+
+async def _check_files(core: Core, actor: Actor, uploads) -> list[ImageCheck]:
     portfolio = await _own_portfolio(core, actor.user_id)
     checks: list[ImageCheck] = []
     for upload in uploads:
+        if upload.problem is not None:  # the adapter could not even fetch it (too big, not an image, gone)
+            checks.append(ImageCheck(upload.filename, False, str(upload.problem), message=upload.problem))
+            continue
         if len(upload.data) > core.settings.max_upload_bytes:
             big = too_large(len(upload.data), core.settings.max_upload_bytes)
             checks.append(ImageCheck(upload.filename, False, big.reason, message=image_reason(big)))

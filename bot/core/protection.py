@@ -15,6 +15,9 @@ from data.models import Artwork
 from verification.registry import ArtworkItem, add_no_ai
 
 
+MAX_FILES = 30  # one upload form's worth (three file fields of ten)
+
+
 @dataclass
 class Protected:
     works: int = 0
@@ -40,11 +43,23 @@ async def protect_my_posts(core: Core, actor: Actor) -> Protected:
     return Protected(works=await core.db(mark))
 
 
+async def can_protect(core: Core, actor: Actor) -> None:
+    """Refuse before any upload starts: only a verified artist may list works (see protect_files)."""
+    await _require_verified(core, actor)
+
+
 async def protect_files(core: Core, actor: Actor, uploads) -> Protected:
     """Add uploaded files to the list. Another artist's claimed work is refused (it is theirs to protect)."""
     await _require_verified(core, actor)
+    if not uploads:
+        raise Refusal("protect.no_files")
+    if len(uploads) > MAX_FILES:
+        raise Refusal("protect.too_many_files", limit=MAX_FILES)
     result = Protected()
     for upload in uploads:
+        if upload.problem is not None:  # the adapter could not fetch it: say why, go on with the others
+            result.refused.append(Text("upload.line", filename=upload.filename, reason=upload.problem))
+            continue
         try:
             blob, fp, fp_blob = await fingerprint_bytes(core, upload.data)
         except Refusal as exc:

@@ -18,6 +18,7 @@ from discord.http import Route
 
 from bot.core import Core
 from bot.discord.common import GuildSettingsCache
+from bot.discord.cooldowns import UserCooldowns
 from bot.discord.errors import report_error
 from bot.discord.localisation import MimicTranslator
 from bot.discord.poster import ResultsPoster
@@ -43,6 +44,22 @@ def point_at(settings: Settings) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+# Guild-only on purpose: results are public posts in a server's gallery channel, credited and watched by its
+# moderators; a command in a DM or a group chat would make images nobody else sees.
+GUILD_ONLY = discord.app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+GUILD_INSTALL = discord.app_commands.AppInstallationType(guild=True, user=False)
+
+
+class MimicTree(discord.app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Discord hides the commands outside servers (GUILD_ONLY); this refuses any that arrives anyway."""
+        if interaction.guild_id is None:
+            if interaction.type is discord.InteractionType.autocomplete:
+                return False  # no choices outside servers; nothing else may answer an autocomplete
+            raise discord.app_commands.NoPrivateMessage()
+        return True
+
+
 def intents() -> discord.Intents:
     wanted = discord.Intents.none()
     wanted.guilds = True
@@ -54,6 +71,8 @@ async def add_features(bot: commands.Bot) -> None:
     persistent button classes, so buttons of old messages keep working), then the command translations."""
     for name in extension_names():
         await bot.load_extension(name)
+    for command in bot.tree.get_commands():  # the older dm_permission field says it too (see GUILD_ONLY)
+        command.guild_only = True
     await bot.tree.set_translator(MimicTranslator())
 
 
@@ -70,6 +89,9 @@ class MimicMixin:
         self.guild_settings = GuildSettingsCache(core)
         self.work_slots = asyncio.Semaphore(WORK_SLOTS)
         self.poster = ResultsPoster(self)  # type: ignore[arg-type]
+        settings = core.settings if core is not None else Settings(_env_file=None)
+        self.generation_cooldowns = UserCooldowns(settings.generation_cooldown_requests,
+                                                  settings.generation_cooldown_s)
         self.tree.on_error = self._on_app_command_error  # type: ignore[attr-defined]
 
     async def setup_hook(self) -> None:
@@ -98,13 +120,15 @@ class MimicMixin:
 
 class MimicBot(MimicMixin, commands.Bot):
     def __init__(self, core: Core | None, *, sync_commands: bool = True):
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL)
         self._mimic_init(core, sync_commands)
 
 
 class MimicShardedBot(MimicMixin, commands.AutoShardedBot):
     def __init__(self, core: Core | None, *, sync_commands: bool = True):
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL)
         self._mimic_init(core, sync_commands)
 
 

@@ -5,6 +5,7 @@ gets a generic apology and the log gets the traceback, with every configured sec
 from __future__ import annotations
 
 import logging
+import math
 import traceback
 
 import discord
@@ -29,7 +30,7 @@ def message_for(error: BaseException, locale: str) -> tuple[str, bool]:
     if isinstance(error, app_commands.NoPrivateMessage):
         return t("error.guild_only", locale), True
     if isinstance(error, app_commands.CommandOnCooldown):
-        return t("error.cooldown", locale, seconds=f"{error.retry_after:.0f}"), True
+        return t("error.cooldown", locale, seconds=max(1, math.ceil(error.retry_after))), True
     if isinstance(error, app_commands.CheckFailure):
         return t("permission.moderator_only", locale), True
     return t("error.generic", locale), False

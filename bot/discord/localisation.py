@@ -24,7 +24,6 @@ NAMES_JA: dict[str, str] = {
     "prompt": "プロンプト", "count": "枚数", "seed": "シード", "image": "画像", "user": "ユーザー",
     "target": "対象", "reason": "理由", "gallery_channel": "ギャラリーチャンネル",
     "review_required": "審査必須", "publish_training_images": "学習画像の公開", "moderator_role": "モデレーターロール",
-    **{f"image{i}": f"画像{i}" for i in range(1, 11)},
 }
 
 DESCRIPTIONS_JA: dict[str, str] = {
@@ -32,7 +31,6 @@ DESCRIPTIONS_JA: dict[str, str] = {
     "List every indexed post of your linked accounts as No AI learning":
         "連携アカウントの登録済み投稿をすべて「AI学習禁止」にします",
     "List uploaded artworks of yours as No AI learning": "アップロードした自作品を「AI学習禁止」にします",
-    "An artwork of yours to protect": "守りたいあなたの作品",
     "Prove that a social account is yours": "SNSアカウントがあなたのものであることを証明します",
     "Get a code to put in your bio or a public post": "プロフィールか公開投稿に掲載するコードを発行します",
     "Check that the code is there and link the account": "コードの掲載を確認してアカウントを連携します",
@@ -42,8 +40,8 @@ DESCRIPTIONS_JA: dict[str, str] = {
     "Your style makers": "あなたの画風メーカー",
     "Create a maker from artworks you posted": "投稿済みの作品からメーカーを作成します",
     "A short name: lowercase letters, digits, - and _": "短い名前（小文字英数字と - _）",
-    "One of your posted artworks": "あなたが投稿した作品",
-    "Use the images of your linked account's posts": "連携アカウントの投稿画像を使います",
+    "Skip the upload form: use your linked account's recent posts":
+        "アップロード画面を使わず、連携アカウントの最近の投稿を使います",
     "Change who may use your maker and how": "メーカーの利用者と利用方法を変更します",
     "The maker's name": "メーカーの名前",
     "What fans may do with the results": "ファンが結果をどう使えるか",

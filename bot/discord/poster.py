@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 import discord
 from sqlmodel import select
 
+from bot.core.gallery import generation_url
 from bot.core.generations import unposted_result
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
 from bot.discord.common import guild_locale
-from bot.exts.results._cog import chunks, result_embed, result_files, result_view
+from bot.exts.results._cog import MAX_GALLERY_ITEMS, chunks, result_card, result_files
 from bot.i18n import t
 from data.credit import public_credit
 from data.events import (BotProbe, Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
@@ -254,10 +255,11 @@ class ResultsPoster:
         locale = guild_locale(getattr(channel, "guild", None))
         images = await self.core.app.blobs.aget_present(gen.image_blobs)
         files, too_big = result_files(card, images, self._size_limit(channel, "generation", generation_id))
-        batches = chunks(files)
-        first_name = batches[0][0].filename if batches[0] else None
-        message = await channel.send(embed=result_embed(card, locale, first_name, too_big), files=batches[0],
-                                     view=result_view(gen.id, locale))
+        batches = chunks(files, MAX_GALLERY_ITEMS)
+        view = result_card(card, locale, [f.filename for f in batches[0]], too_big,
+                           lock_hours=self.core.settings.lock_hours,
+                           page_url=generation_url(self.core.settings.public_url, gen.id))
+        message = await channel.send(view=view, files=batches[0], allowed_mentions=discord.AllowedMentions.none())
         for batch in batches[1:]:
             await channel.send(files=batch)
 

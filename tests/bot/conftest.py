@@ -59,6 +59,19 @@ class World:
         message = await handle.wait_response(timeout)
         return handle, message
 
+    async def submit_form(self, command: str, options: dict | None, files: list, *, user: str = "fan",
+                          checks: dict | None = None, timeout: float = 30.0, **kwargs):
+        """Run a command that answers with the upload form, submit `files` (Upload) spread over its file fields
+        (ten each) plus `checks` ({custom_id: bool}); returns (form, submit handle, the bot's answer)."""
+        opened = await self.discord.inject_slash_command(command, options or {}, user=user, **kwargs)
+        form = await opened.wait_modal()
+        fields = [c["component"]["custom_id"] for c in form["components"]
+                  if c.get("type") == 18 and c["component"]["type"] == 19]
+        values: dict = {custom_id: files[i * 10:(i + 1) * 10] for i, custom_id in enumerate(fields)}
+        values.update(checks or {})
+        submitted = await self.discord.inject_modal_submit(opened, values)
+        return form, submitted, await submitted.wait_response(timeout)
+
     async def db_user(self, name: str) -> User:
         fake_user = self.discord.user(name)
         return await self.core.user_for_discord(fake_user.id, fake_user.global_name or name)
@@ -75,8 +88,8 @@ class World:
 
     async def ready_maker(self, owner: User, name: str = "aoi", **fields) -> Maker:
         def create(s) -> Maker:
-            maker = Maker(owner_id=owner.id, name=name, status=MakerStatus.ready.value, lora_blob="0" * 64,
-                          guild_id=self.discord.guild.id, **fields)
+            maker = Maker(owner_id=owner.id, name=name, lora_blob="0" * 64, guild_id=self.discord.guild.id,
+                          **{"status": MakerStatus.ready.value, **fields})
             s.add(maker)
             s.commit()
             s.refresh(maker)

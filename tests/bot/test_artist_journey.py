@@ -62,15 +62,15 @@ async def test_artist_to_fan_to_trace_to_takedown(world):
     await world.run("server settings", {"gallery_channel": gallery, "review_required": True}, user="manager")
 
     # another artist's work among the uploads: nothing is created
-    borrowed = {f"image{i + 1}": Upload(f"aoi-{i}.jpg", _jpeg(img)) for i, img in enumerate(aoi_posts[:3])}
-    borrowed["image4"] = Upload("nice.jpg", _jpeg(kuro_posts[0]))
-    _, refused = await world.run("maker create", {"name": "aoi", **borrowed}, user="artist", timeout=30)
+    borrowed = [Upload(f"aoi-{i}.jpg", _jpeg(img)) for i, img in enumerate(aoi_posts[:3])]
+    borrowed.append(Upload("nice.jpg", _jpeg(kuro_posts[0])))
+    _, _, refused = await world.submit_form("maker create", {"name": "aoi"}, borrowed, user="artist")
     assert refused.ephemeral and "another artist" in refused.content
     assert await world.core.db(lambda s: s.exec(select(Maker)).all()) == []
 
-    uploads = {f"image{i + 1}": Upload(f"aoi-{i}.jpg", _jpeg(img)) for i, img in enumerate(aoi_posts[:4])}
-    uploads["image5"] = Upload("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png")
-    _, created = await world.run("maker create", {"name": "aoi", **uploads}, user="artist", timeout=30)
+    uploads = [Upload(f"aoi-{i}.jpg", _jpeg(img)) for i, img in enumerate(aoi_posts[:4])]
+    uploads.append(Upload("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"))
+    _, _, created = await world.submit_form("maker create", {"name": "aoi"}, uploads, user="artist")
     assert "waiting for a moderator's review (4 images accepted)" in created.content
     assert "broken.png" in created.content  # the refused file is named, politely
 

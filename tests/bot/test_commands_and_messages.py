@@ -58,12 +58,21 @@ def test_every_name_and_description_has_a_japanese_localisation(tree):
         walk(command, command["name"])
 
 
-def test_maker_create_takes_ten_attachments_or_from_posts(tree):
+def test_maker_create_takes_a_name_and_from_posts_the_images_come_in_its_form(tree):
     maker = next(c for c in tree if c["name"] == "maker")
     create = next(o for o in maker["options"] if o["name"] == "create")
-    attachments = [o for o in create["options"] if o["type"] == 11]
-    assert len(attachments) == 10 and not any(o["required"] for o in attachments)
-    assert any(o["name"] == "from_posts" and o["type"] == 5 for o in create["options"])
+    assert [(o["name"], o["type"]) for o in create["options"]] == [("name", 3), ("from_posts", 5)]
+    protect = next(c for c in tree if c["name"] == "protect")
+    assert next(o for o in protect["options"] if o["name"] == "files").get("options", []) == []
+
+
+def test_every_command_is_guild_only_and_maker_names_autocomplete(tree):
+    assert all(c["contexts"] == [0] and c["integration_types"] == [0] and c["dm_permission"] is False
+               for c in tree), [(c["name"], c.get("contexts")) for c in tree if c.get("contexts") != [0]]
+    named = {path: node for command in tree for path, node in _leaves(command)}
+    for path, option in (("generate", "maker"), ("remake", "maker"), ("maker settings", "name"),
+                         ("maker revoke", "name")):
+        assert next(o for o in named[path]["options"] if o["name"] == option)["autocomplete"] is True, path
 
 
 def test_choices_are_localised(tree):

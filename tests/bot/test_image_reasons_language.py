@@ -22,8 +22,9 @@ BOMB = Upload("bomb.png", bomb_png(), "image/png")
 
 async def test_a_japanese_artist_reads_why_each_file_was_refused_in_japanese(world):
     await world.verified_artist()
-    _, reply = await world.run("maker create", {"name": "aoi", "image1": NOT_AN_IMAGE, "image2": BOMB},
-                               user="artist", locale="ja")
+    form, _, reply = await world.submit_form("maker create", {"name": "aoi"}, [NOT_AN_IMAGE, BOMB], user="artist",
+                                             locale="ja")
+    assert form["title"] == "新しいメーカー: aoi" and form["components"][0]["label"] == "あなたの作品 1〜10"
     text = reply.content
     assert reply.ephemeral and text.startswith("どの画像もあなたの投稿と一致しなかったため")
     assert "• notes.png: 読み込める画像ファイルではありません" in text
@@ -40,14 +41,14 @@ async def test_remake_trace_and_protect_refuse_a_bad_file_in_japanese(world):
     _, traced = await world.run("trace", {"image": NOT_AN_IMAGE}, user="fan", locale="ja")
     assert traced.content.startswith("そのファイルは使えません: 読み込める画像ファイルではありません")
     assert english_words(traced.content) == [], traced.content
-    _, protected = await world.run("protect files", {"image1": NOT_AN_IMAGE}, user="artist", locale="ja")
+    _, _, protected = await world.submit_form("protect files", {}, [NOT_AN_IMAGE], user="artist", locale="ja")
     assert "登録できなかったもの:\n• notes.png: 読み込める画像ファイルではありません" in protected.content
     assert english_words(protected.content, besides=("notes.png",)) == [], protected.content
 
 
 async def test_an_english_user_reads_the_sentence_the_cli_prints(world):
     await world.verified_artist()
-    _, reply = await world.run("maker create", {"name": "aoi", "image1": BOMB}, user="artist", locale="en-US")
+    _, _, reply = await world.submit_form("maker create", {"name": "aoi"}, [BOMB], user="artist", locale="en-US")
     assert ("• bomb.png: the image is 231 megapixels, far beyond the limit of 40 megapixels (decompression bomb "
             "suspected)") in reply.content
     assert not JAPANESE.search(reply.content)

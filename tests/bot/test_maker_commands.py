@@ -65,8 +65,8 @@ async def test_protect_posts_then_nobody_can_train_on_them(world):
     _, refused = await world.run("maker create", {"name": "aoi", "from_posts": True}, user="artist")
     assert refused.ephemeral
     assert await world.core.db(lambda s: s.exec(select(Maker)).all()) == []
-    _, ja = await world.run("protect files", {"image1": Upload("new.png", png(900, size=128))}, user="artist",
-                            locale="ja")
+    _, _, ja = await world.submit_form("protect files", {}, [Upload("new.png", png(900, size=128))], user="artist",
+                                       locale="ja")
     assert "1点の作品を「AI学習禁止」に登録しました" in ja.content
     _, stranger = await world.run("protect posts", user="fan")
     assert stranger.ephemeral and "/verify start" in stranger.content

@@ -215,12 +215,12 @@ async def test_unexpected_errors_get_a_polite_message_and_no_secret_in_the_log(w
 async def test_oversized_and_non_image_attachments_are_refused_politely(world):
     await world.verified_artist()
     big = Upload("huge.png", b"\x89PNG" + b"0" * 2048, "image/png")
-    _, too_big = await world.run("maker create", {"name": "aoi", "image1": big}, user="artist",
-                                 attachment_size_limit=1024)
-    assert too_big.ephemeral and "huge.png" in too_big.content and "too big" in too_big.content
-    _, not_image = await world.run("maker create", {"name": "aoi", "image1": Upload("notes.txt", b"hello",
-                                                                                    "text/plain")}, user="artist")
-    assert "not an image" in not_image.content
+    _, _, too_big = await world.submit_form("maker create", {"name": "aoi"}, [big], user="artist",
+                                            attachment_size_limit=1024)
+    assert too_big.ephemeral and "huge.png: the file is" in too_big.content and "the limit is" in too_big.content
+    _, _, not_image = await world.submit_form("maker create", {"name": "aoi"},
+                                              [Upload("notes.txt", b"hello", "text/plain")], user="artist")
+    assert "notes.txt: this is not an image" in not_image.content
 
 
 async def test_gallery_browses_with_persistent_buttons(world):

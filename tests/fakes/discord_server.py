@@ -14,7 +14,11 @@ add more with `create_user`, `add_channel`, `add_guild`. Rules enforced: 3 s to 
 one acknowledgement (400/40060), 15 min interaction tokens (401/50027), follow-ups only after an
 acknowledgement (404/10015), 10 files (400/50035), upload size (413/40005; per interaction its
 attachment_size_limit), 2000 characters, no empty messages (400/50006), bot token on REST (401),
-rate limits per route and major parameter (429 with Via/Retry-After, like Discord's), plus injected 429s.
+rate limits per route and major parameter (429 with Via/Retry-After, like Discord's), plus injected 429s;
+component rules (discord_fake/components.py): IS_COMPONENTS_V2 messages without content or embeds, 40 components,
+4000 characters of text, galleries of 1–10, a flag that stays; 5 action rows of 5 buttons otherwise; modals of 1–5
+components with file uploads in labels; autocomplete answered with choices only, 25 at most, and only for options
+declared with autocomplete. A modal's file uploads are submitted as attachment ids in `data.resolved.attachments`.
 Everything is recorded: `discord.requests`, `requests_to(route)`, `failed_requests()`, `messages_in(channel)`,
 `commands` (synced trees by guild id, None = global), and each InteractionHandle's callbacks/followups.
 

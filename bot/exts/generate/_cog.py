@@ -8,7 +8,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.generations import MAX_COUNT, request_generation
+from bot.discord.autocomplete import usable_makers
 from bot.discord.common import acknowledged, actor_for, answer, bot_of, core_of, read_attachment, say
+from bot.discord.cooldowns import generation_cooldown
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -35,6 +37,8 @@ class Generate(commands.Cog):
     @app_commands.command(name="generate", description="Generate images with a maker")
     @app_commands.describe(maker="The maker to use", prompt="What to draw", count="How many images (1-4)",
                            seed="A seed, to repeat a result")
+    @app_commands.autocomplete(maker=usable_makers)
+    @generation_cooldown()
     async def generate(self, interaction: discord.Interaction, maker: app_commands.Range[str, 1, 32],
                        prompt: app_commands.Range[str, 0, 500],
                        count: app_commands.Range[int, 1, MAX_COUNT] = 1,
@@ -45,6 +49,8 @@ class Generate(commands.Cog):
     @app_commands.command(name="remake", description="Redraw an image in a maker's style")
     @app_commands.describe(maker="The maker to use", image="The image to redraw (not someone else's artwork)",
                            prompt="What to change (optional)")
+    @app_commands.autocomplete(maker=usable_makers)
+    @generation_cooldown()
     async def remake(self, interaction: discord.Interaction, maker: app_commands.Range[str, 1, 32],
                      image: discord.Attachment, prompt: app_commands.Range[str, 0, 500] = "") -> None:
         async with acknowledged(interaction):

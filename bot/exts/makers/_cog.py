@@ -7,8 +7,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.makers import Upload, create_maker, list_makers, revoke_maker, update_settings
-from bot.discord.common import acknowledged, actor_for, answer, core_of, read_attachment, say
+from bot.core.makers import Upload, can_create_maker, create_maker, list_makers, revoke_maker, update_settings
+from bot.discord.autocomplete import own_makers
+from bot.discord.common import acknowledged, actor_for, answer, core_of, say
+from bot.discord.errors import guarded
+from bot.discord.uploads import UploadForm, fetch_uploads
 from bot.i18n import t
 
 if TYPE_CHECKING:
@@ -18,7 +21,39 @@ USAGE_CHOICES = [app_commands.Choice(name="artist only", value="not_allowed"),
                  app_commands.Choice(name="personal use", value="personal"),
                  app_commands.Choice(name="commercial use", value="commercial")]
 VISIBILITY_CHOICES = [app_commands.Choice(name=v, value=v) for v in ("public", "unlisted", "private")]
-IMAGE = "One of your posted artworks"
+
+
+async def finish_create(interaction: discord.Interaction, name: str, uploads: list[Upload], *,
+                        from_posts: bool) -> None:
+    """Create the maker and say how it went; the interaction is already deferred."""
+    bot: MimicBot = interaction.client  # type: ignore[assignment]
+    created = await create_maker(core_of(interaction), await actor_for(interaction), name, uploads,
+                                 from_posts=from_posts)
+    maker = created.maker
+    if created.queue_position is None:
+        text = say(interaction, "maker.created_review", name=maker.name, accepted=len(created.accepted))
+        await bot.poster.announce_review(maker.id, interaction.channel_id)
+    else:
+        bot.poster.track_maker(maker.id, interaction)
+        text = say(interaction, "maker.created_training", name=maker.name, accepted=len(created.accepted),
+                   position=max(created.queue_position, 1))
+    if created.rejected:
+        text += "\n" + say(interaction, "maker.rejected_images", details=[c.line for c in created.rejected])
+    await answer(interaction, text[:2000])
+
+
+class MakerForm(UploadForm):
+    def __init__(self, interaction: discord.Interaction, name: str):
+        super().__init__(interaction, say(interaction, "maker.form_title", name=name), f"mimic:maker-form:{name}",
+                         posts_option=True)
+        self.name = name
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        async def submit() -> None:
+            async with acknowledged(interaction):
+                uploads = await fetch_uploads(core_of(interaction), interaction, self.attachments)
+                await finish_create(interaction, self.name, uploads, from_posts=self.use_posts)
+        await guarded(interaction, core_of(interaction).settings, submit())
 
 
 class Makers(commands.GroupCog, group_name="maker", group_description="Your style makers"):
@@ -28,38 +63,23 @@ class Makers(commands.GroupCog, group_name="maker", group_description="Your styl
 
     @app_commands.command(name="create", description="Create a maker from artworks you posted")
     @app_commands.describe(name="A short name: lowercase letters, digits, - and _",
-                           from_posts="Use the images of your linked account's posts",
-                           **{f"image{i}": IMAGE for i in range(1, 11)})
+                           from_posts="Skip the upload form: use your linked account's recent posts")
     async def create(self, interaction: discord.Interaction, name: app_commands.Range[str, 2, 32],
-                     image1: discord.Attachment | None = None, image2: discord.Attachment | None = None,
-                     image3: discord.Attachment | None = None, image4: discord.Attachment | None = None,
-                     image5: discord.Attachment | None = None, image6: discord.Attachment | None = None,
-                     image7: discord.Attachment | None = None, image8: discord.Attachment | None = None,
-                     image9: discord.Attachment | None = None, image10: discord.Attachment | None = None,
                      from_posts: bool = False) -> None:
-        async with acknowledged(interaction):
-            core = core_of(interaction)
-            attachments = [a for a in (image1, image2, image3, image4, image5, image6, image7, image8, image9, image10)
-                           if a is not None]
-            uploads = [Upload(a.filename, await read_attachment(core, interaction, a)) for a in attachments]
-            created = await create_maker(core, await actor_for(interaction), name, uploads, from_posts=from_posts)
-            maker = created.maker
-            if created.queue_position is None:
-                text = say(interaction, "maker.created_review", name=maker.name, accepted=len(created.accepted))
-                await self.bot.poster.announce_review(maker.id, interaction.channel_id)
-            else:
-                self.bot.poster.track_maker(maker.id, interaction)
-                text = say(interaction, "maker.created_training", name=maker.name, accepted=len(created.accepted),
-                           position=max(created.queue_position, 1))
-            if created.rejected:
-                text += "\n" + say(interaction, "maker.rejected_images",
-                                   details=[c.line for c in created.rejected])
-            await answer(interaction, text[:2000])
+        if from_posts:
+            async with acknowledged(interaction):
+                await finish_create(interaction, name, [], from_posts=True)
+            return
+        # refusals that need no image (name, verified account, quota) come before anyone uploads 30 files;
+        # the form itself must be the first answer, so nothing is deferred here
+        name = await can_create_maker(core_of(interaction), await actor_for(interaction), name)
+        await interaction.response.send_modal(MakerForm(interaction, name))
 
     @app_commands.command(name="settings", description="Change who may use your maker and how")
     @app_commands.describe(name="The maker's name", usage="What fans may do with the results",
                            visibility="Who can find it", daily_limit="Images per fan per day (0 = the server default)")
     @app_commands.choices(usage=USAGE_CHOICES, visibility=VISIBILITY_CHOICES)
+    @app_commands.autocomplete(name=own_makers)
     async def settings(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32],
                        usage: app_commands.Choice[str] | None = None,
                        visibility: app_commands.Choice[str] | None = None,
@@ -90,6 +110,7 @@ class Makers(commands.GroupCog, group_name="maker", group_description="Your styl
 
     @app_commands.command(name="revoke", description="Revoke a maker: its jobs stop at once and its model is deleted")
     @app_commands.describe(name="The maker's name")
+    @app_commands.autocomplete(name=own_makers)
     async def revoke(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32]) -> None:
         async with acknowledged(interaction):
             maker = await revoke_maker(core_of(interaction), await actor_for(interaction), name)

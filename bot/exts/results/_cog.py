@@ -5,6 +5,7 @@ class at start-up, so a click on a message posted before a restart still reaches
 from __future__ import annotations
 
 import io
+from datetime import datetime, timezone
 
 import discord
 
@@ -31,28 +32,60 @@ def result_files(card: ResultCard, images: list[bytes], size_limit: int) -> tupl
     return files, too_big
 
 
-def result_embed(card: ResultCard, locale: str, first_file: str | None, too_big: int) -> discord.Embed:
+MAX_GALLERY_ITEMS = 10  # Discord's most for one Media Gallery
+
+
+def result_card(card: ResultCard, locale: str, filenames: list[str], too_big: int, *,
+                lock_hours: int, page_url: str | None = None) -> discord.ui.LayoutView:
+    """The gallery post as a Components V2 card: the images in a media gallery, the artist's credit, the usage
+    scope, the trace id, the 48-hour lock and the buttons, in one container (IS_COMPONENTS_V2: no content, no
+    embeds; https://discord.com/developers/docs/components/reference)."""
     gen, maker = card.generation, card.maker
-    embed = discord.Embed(title=t("result.title", locale, maker=maker.name, artist=card.credit),
-                          description=gen.prompt[:1000] or None, colour=discord.Colour.blurple())
-    embed.add_field(name=t("result.usage", locale), value=t(f"usage.{maker.usage}", locale))
-    embed.add_field(name=t("result.trace", locale), value=f"`{gen.trace_id:010x}`")
-    embed.add_field(name=t("result.number", locale), value=f"#{gen.id}")
+    ui = discord.ui
+    artist = f"[{card.credit}](<{card.credit_url}>)" if card.credit_url else card.credit
+    parts: list[discord.ui.Item] = [ui.TextDisplay(
+        f"### {t('result.title', locale, maker=maker.name, artist=card.credit)}\n"
+        + t("result.credit", locale, artist=artist))]
+    if filenames:
+        parts.append(ui.MediaGallery(*(
+            discord.MediaGalleryItem(f"attachment://{name}", description=t(
+                "result.image_alt", locale, maker=maker.name, artist=card.credit, number=index + 1)[:1024])
+            for index, name in enumerate(filenames[:MAX_GALLERY_ITEMS]))))
+    facts = []
+    if gen.prompt:
+        facts.append(f"**{t('result.prompt', locale)}** {_quote(gen.prompt[:1000])}")
+    facts += [f"**{t('result.usage', locale)}** {t(f'usage.{maker.usage}', locale)}",
+              f"**{t('result.trace', locale)}** `{gen.trace_id:010x}` · **{t('result.number', locale)}** #{gen.id}"]
     if card.requester is not None and card.requester.discord_id:
-        embed.add_field(name=t("result.requested_by", locale), value=f"<@{card.requester.discord_id}>")
-    if first_file:
-        embed.set_image(url=f"attachment://{first_file}")
+        facts.append(f"**{t('result.requested_by', locale)}** <@{card.requester.discord_id}>")
+    if gen.undeletable_until is not None:
+        until = discord.utils.format_dt(_aware(gen.undeletable_until), "f")
+        facts.append(t("result.lock", locale, until=until, hours=lock_hours))
+    if page_url:
+        facts.append(t("result.page", locale, url=page_url))
     if too_big:
-        embed.set_footer(text=t("result.too_big", locale))
-    return embed
-
-
-def result_view(generation_id: int, locale: str) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for action, style in (("reroll", discord.ButtonStyle.primary), ("variations", discord.ButtonStyle.secondary),
-                          ("report", discord.ButtonStyle.danger), ("delete", discord.ButtonStyle.secondary)):
-        view.add_item(ResultButton(action, generation_id, label=t(f"button.{action}", locale), style=style))
+        facts.append(t("result.too_big", locale))
+    parts += [ui.TextDisplay("\n".join(facts)), ui.Separator(), ui.ActionRow(*result_buttons(gen.id, locale))]
+    view = ui.LayoutView(timeout=None)
+    view.add_item(ui.Container(*parts, accent_colour=discord.Colour.blurple()))
     return view
+
+
+def _quote(text: str) -> str:
+    """A prompt shown as typed: no markdown, no mentions (the post pings nobody anyway)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def result_buttons(generation_id: int, locale: str) -> list[ResultButton]:
+    return [ResultButton(action, generation_id, label=t(f"button.{action}", locale), style=style)
+            for action, style in (("reroll", discord.ButtonStyle.primary),
+                                  ("variations", discord.ButtonStyle.secondary),
+                                  ("report", discord.ButtonStyle.danger),
+                                  ("delete", discord.ButtonStyle.secondary))]
 
 
 def chunks(items: list, size: int = MAX_FILES_PER_MESSAGE) -> list[list]:
@@ -84,6 +117,7 @@ async def _again(interaction: discord.Interaction, generation_id: int, *, variat
     """Reroll: the same request with a new seed. Variations: neighbouring seeds, a full batch."""
     from bot.exts.generate._cog import queue_generation
 
+    interaction.client.generation_cooldowns.hit(interaction.user.id)  # type: ignore[attr-defined]
     async with acknowledged(interaction):
         again = await repeat_request(core_of(interaction), generation_id)
         if variations:

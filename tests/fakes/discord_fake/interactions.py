@@ -171,10 +171,14 @@ def modal_submit_components(modal: dict | None, values: dict[str, str]) -> list[
             out.append({"type": 1, "components": inner})
         elif row.get("type") == 18 and isinstance(row.get("component"), dict):
             c = row["component"]
-            submitted: dict[str, Any] = {"type": c["type"], "custom_id": c.get("custom_id")}
+            submitted: dict[str, Any] = {"type": c["type"], "id": c.get("id", 0), "custom_id": c.get("custom_id")}
             if c["type"] == 4:
                 submitted["value"] = values.get(c.get("custom_id"), "")
-            else:
+            elif c["type"] == 23:  # checkbox: a boolean value
+                submitted["value"] = bool(values.get(c.get("custom_id"), c.get("default", False)))
+            else:  # selects, checkbox groups and file uploads (attachment ids)
                 submitted["values"] = values.get(c.get("custom_id"), [])
             out.append({"type": 18, "id": row.get("id", 0), "component": submitted})
+        elif row.get("type") == 10:  # a text display is echoed with its id only
+            out.append({"type": 10, "id": row.get("id", 0)})
     return out

@@ -19,6 +19,7 @@ MODAL = 9
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+IS_COMPONENTS_V2 = 1 << 15  # https://discord.com/developers/docs/resources/message#message-object-message-flags
 
 
 class Signal:
@@ -107,6 +108,10 @@ class FakeMessage:
         return int(self.payload.get("flags") or 0)
 
     @property
+    def components_v2(self) -> bool:
+        return bool(self.flags & IS_COMPONENTS_V2)
+
+    @property
     def ephemeral(self) -> bool:
         return bool(self.flags & EPHEMERAL)
 
@@ -132,8 +137,11 @@ class FakeMessage:
         return found
 
     def text(self) -> str:
-        """Content plus embed titles/descriptions/fields: handy for asserting on what a user sees."""
+        """Content, embed titles/descriptions/fields and Text Display contents: what a user reads."""
+        from .components import TEXT_DISPLAY, walk
+
         parts = [self.content]
+        parts += [c.get("content") or "" for c in walk(self.components) if c.get("type") == TEXT_DISPLAY]
         for embed in self.embeds:
             parts += [embed.get("title") or "", embed.get("description") or ""]
             for fld in embed.get("fields") or []:

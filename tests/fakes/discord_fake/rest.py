@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .components import ComponentRuleBroken, check_choices, check_message_components, check_modal
+from .interactions import AUTOCOMPLETE, MODAL_SUBMIT
 from .records import (
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
@@ -98,7 +100,13 @@ async def read_body(request: web.Request) -> tuple[Any, list[RecordedFile]]:
     return None, []
 
 
-def check_message_body(body: dict, files: list[RecordedFile], size_limit: int, *, editing: bool = False) -> None:
+def check_message_body(body: dict, files: list[RecordedFile], size_limit: int, *, editing: bool = False,
+                       was_v2: bool = False) -> None:
+    """Discord's checks of a message body; `was_v2`: the edited message carries IS_COMPONENTS_V2."""
+    try:
+        check_message_components(body, was_v2=was_v2)
+    except ComponentRuleBroken as broken:
+        raise invalid_form(broken.field, broken.code, broken.message) from None
     if len(files) > MAX_FILES:
         raise invalid_form("files", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer in length.")
     too_big = [f.filename for f in files if f.size > size_limit]
@@ -256,8 +264,20 @@ async def interaction_callback(request: web.Request) -> web.Response:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
         if fake.clock.now() - handle.sent_at > fake.ack_deadline_s:
             raise unknown("interaction", 10062)
-        if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE):
-            check_message_body(data, record.files, fake.size_limit_for(handle), editing=kind == UPDATE_MESSAGE)
+        _check_callback_kind(handle, kind)
+        if kind == CHANNEL_MESSAGE:
+            check_message_body(data, record.files, fake.size_limit_for(handle))
+        if kind == UPDATE_MESSAGE:
+            target = fake.messages.get(int(handle.payload.get("message", {}).get("id", 0)))
+            check_message_body(data, record.files, fake.size_limit_for(handle), editing=True,
+                               was_v2=bool(target and target.components_v2))
+        try:
+            if kind == MODAL:
+                check_modal(data)
+            if kind == AUTOCOMPLETE_RESULT:
+                check_choices(data.get("choices") or [])
+        except ComponentRuleBroken as broken:
+            raise invalid_form(broken.field, broken.code, broken.message) from None
         if kind not in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL):
             raise invalid_form("type", "BASE_TYPE_CHOICES", f"Value must be one of known callback types, not {kind}.")
     except DiscordError as exc:
@@ -280,6 +300,16 @@ async def interaction_callback(request: web.Request) -> web.Response:
         response["interaction"]["response_message_id"] = str(message.id)
         response["resource"]["message"] = message.payload
     return _reply(request, 200, response)
+
+
+def _check_callback_kind(handle: InteractionHandle, kind: int) -> None:
+    """An autocomplete interaction is answered with choices and nothing else; choices answer nothing else; a modal
+    cannot answer a modal's submission (receiving-and-responding, interaction callback types)."""
+    interaction_type = handle.payload["type"]
+    if (interaction_type == AUTOCOMPLETE) != (kind == AUTOCOMPLETE_RESULT) or (
+            kind == MODAL and interaction_type == MODAL_SUBMIT):
+        raise invalid_form("type", "INTERACTION_CALLBACK_TYPE_INVALID",
+                           f"Callback type {kind} cannot answer an interaction of type {interaction_type}.")
 
 
 def _apply_callback(fake: FakeDiscord, handle: InteractionHandle, kind: int, data: dict, files: list[RecordedFile]) -> FakeMessage | None:
@@ -356,7 +386,7 @@ async def webhook_edit_message(request: web.Request) -> web.Response:
     handle = _interaction_for_token(request)
     message = _webhook_message(request, handle)
     body, files = body_json(request), record_of(request).files
-    check_message_body(body, files, fake.size_limit_for(handle), editing=True)
+    check_message_body(body, files, fake.size_limit_for(handle), editing=True, was_v2=message.components_v2)
     flags = int(body.get("flags", message.flags & ~LOADING)) | (message.flags & EPHEMERAL)
     fake.edit_message(message, body | {"flags": flags & ~LOADING}, files)
     return _reply(request, 200, message.payload)
@@ -417,7 +447,7 @@ async def edit_message(request: web.Request) -> web.Response:
     if message.payload["author"]["id"] != str(fake.bot_user.id):
         raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
     body, files = body_json(request), record_of(request).files
-    check_message_body(body, files, fake.upload_limit_bytes, editing=True)
+    check_message_body(body, files, fake.upload_limit_bytes, editing=True, was_v2=message.components_v2)
     fake.edit_message(message, body, files)
     return _reply(request, 200, message.payload)
 

@@ -19,6 +19,7 @@ from .entities import (
     Snowflakes,
     iso_now,
 )
+from .components import file_uploads, stamp_ids
 from .gateway import Gateway
 from .interactions import (
     APPLICATION_COMMAND,
@@ -263,7 +264,7 @@ class FakeDiscord:
             "mention_roles": [],
             "attachments": self._attachments_for(channel_id, body, files, []),
             "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
+            "components": stamp_ids(body.get("components") or []),
             "pinned": False,
             "type": 0,
             "flags": int(body.get("flags") or 0),
@@ -299,6 +300,7 @@ class FakeDiscord:
         for key in ("content", "embeds", "components", "flags", "allowed_mentions"):
             if key in body:
                 message.payload[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+        message.payload["components"] = stamp_ids(message.payload.get("components") or [])
         message.payload["attachments"] = self._attachments_for(
             message.channel_id, body, files, message.payload.get("attachments") or []
         )
@@ -504,7 +506,11 @@ class FakeDiscord:
         while leaf and leaf[0]["type"] in (1, 2):
             leaf = leaf[0]["options"]
         _, node = find_command(self.synced_commands(guild.id if guild else None), command.split())
-        declared = next((o for o in (node or {}).get("options") or [] if o["name"] == focused), {"type": 3})
+        declared = next((o for o in (node or {}).get("options") or [] if o["name"] == focused), None)
+        if node is not None and (declared is None or not declared.get("autocomplete")):
+            # Discord's client only asks for choices of an option declared with autocomplete: true
+            raise KeyError(f"/{command} option {focused!r} is not declared with autocomplete")
+        declared = declared or {"type": 3}
         leaf.append({"name": focused, "type": declared["type"], "value": str(options.get(focused, "")), "focused": True})
         ids = self._interaction_payload(
             AUTOCOMPLETE, data, user=user, channel=chan, locale=locale, permissions=None,
@@ -574,20 +580,41 @@ class FakeDiscord:
     async def inject_modal_submit(
         self,
         answered: InteractionHandle,
-        values: dict[str, str],
+        values: dict[str, Any],
         *,
         locale: str | None = None,
     ) -> InteractionHandle:
         """Submit the modal the bot opened in answer to `answered` (wait for it with answered.wait_modal()),
-        as the same user in the same channel, with text `values` by component custom_id."""
+        as the same user in the same channel, with `values` by component custom_id: text for a text input,
+        a list of values for a select or checkbox group, a bool for a checkbox, a list of Upload for a file upload.
+
+        Uploaded files are hosted like any attachment and sent as Discord does: the component's `values` are
+        attachment ids, resolved in `data.resolved.attachments` (components/reference#file-upload). Discord's
+        client lets no one pick more files than `max_values` nor submit a required upload empty: neither is sent."""
         if answered.modal is None:
             raise RuntimeError(f"interaction {answered.id} has not been answered with a modal")
         source = answered.payload
         user = self.user_by_id(int((source.get("member") or {}).get("user", source.get("user"))["id"]))
-        data = {
+        resolved: dict[str, dict] = {}
+        submitted = dict(values)
+        for custom_id, upload in file_uploads(answered.modal).items():
+            files = list(values.get(custom_id) or [])
+            low, high = upload.get("min_values", 1), upload.get("max_values", 1)
+            if len(files) > high or (upload.get("required", True) and len(files) < max(low, 1)) or (
+                    files and len(files) < low):
+                raise ValueError(f"file upload {custom_id!r} takes {low}–{high} files, not {len(files)}")
+            ids = []
+            for file in files:
+                attachment = self.host_attachment(int(source["channel_id"]), file, ephemeral=True)
+                resolved[attachment["id"]] = attachment
+                ids.append(attachment["id"])
+            submitted[custom_id] = ids
+        data: dict[str, Any] = {
             "custom_id": answered.modal["custom_id"],
-            "components": modal_submit_components(answered.modal, values),
+            "components": modal_submit_components(answered.modal, submitted),
         }
+        if resolved:
+            data["resolved"] = {"attachments": resolved}
         ids = self._interaction_payload(
             MODAL_SUBMIT,
             data,
