@@ -155,6 +155,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.generic": ("Sorry, something went wrong on our side. Please try again in a moment.",
                       "申し訳ありません、問題が発生しました。少し時間をおいてお試しください。"),
     "error.refused": ("Sorry, that can't be done ({key}).", "申し訳ありません、その操作はできません（{key}）。"),
+    "error.restarting": ("mimic is restarting: please try again in a minute. Nothing was changed.",
+                         "mimic は再起動中です。1分ほどしてからもう一度お試しください。変更は何も行われていません。"),
     "error.guild_only": ("Please use this command in a server.", "このコマンドはサーバー内で使ってください。"),
     "error.cooldown": ("Slow down a little: try again in {seconds} s.", "少し待ってから（{seconds}秒後）お試しください。"),
     "upload.too_big": ("“{filename}” is too big ({size_mb} MB); the limit is {limit_mb} MB.",

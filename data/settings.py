@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     discord_gateway_url: str = ""  # empty: ask Discord's REST API for the gateway
     discord_sharded: bool = False
     moderator_role: str = "mimic-moderator"
+    # on SIGTERM the bot turns new interactions away and waits this long for those in flight (keep it under the
+    # orchestrator's stop timeout: docker's default is 10 s)
+    shutdown_grace_s: float = 8.0
 
     # social providers (each disabled with one log line when its credentials are missing)
     x_bearer_token: SecretStr | None = None

@@ -19,6 +19,7 @@ from discord.http import Route
 from bot.core import Core
 from bot.discord.errors import report_error
 from bot.discord.localisation import MimicTranslator
+from bot.discord.shutdown import InteractionDrain
 from data.context import AppContext
 from data.settings import ConfigError, Settings
 
@@ -80,6 +81,8 @@ class MimicMixin:
         self.guild_settings = GuildSettingsCache(core)
         self.work_slots = asyncio.Semaphore(WORK_SLOTS)
         self.poster = ResultsPoster(self)  # type: ignore[arg-type]
+        self.drain = InteractionDrain(self)  # type: ignore[arg-type]
+        self.drain.install()
         self.tree.on_error = self._on_app_command_error  # type: ignore[attr-defined]
 
     async def setup_hook(self) -> None:
@@ -99,7 +102,11 @@ class MimicMixin:
         await super().start(token, reconnect=reconnect)  # type: ignore[misc]
 
     async def close(self) -> None:
-        await self.poster.stop()
+        """Stop taking interactions, let those in flight and the result being posted finish (bounded by
+        SHUTDOWN_GRACE_S), then close the gateway and the HTTP session."""
+        grace = self.core.settings.shutdown_grace_s if self.core is not None else 0.0
+        await self.drain.drain(grace)
+        await self.poster.stop(grace)
         await super().close()  # type: ignore[misc]
 
     async def _on_app_command_error(self, interaction: discord.Interaction, error: Exception) -> None:

@@ -65,6 +65,7 @@ class ResultsPoster:
         self._posted: dict[int, asyncio.Future] = {}  # generation id -> its gallery message, once stored
         self._probe = f"poster-{uuid.uuid4().hex}"
         self._task: asyncio.Task | None = None
+        self._current: asyncio.Task | None = None  # the event being handled, which a stop lets finish
         self._purged = time.monotonic()
 
     @property
@@ -75,11 +76,19 @@ class ResultsPoster:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mimic-results-poster")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 0.0) -> None:
+        """Stop listening; a result being posted gets `grace_s` to finish (a post cut in half would be posted
+        again by the next start's catch-up, after its message had gone out)."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._current is not None and not self._current.done():
+            _, pending = await asyncio.wait({self._current}, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(self._current, return_exceptions=True)
+        self._current = None
 
     async def _run(self) -> None:
         while True:
@@ -102,7 +111,8 @@ class ResultsPoster:
                         self.ready.set()
                         await self._guarded("catch-up", self._catch_up())
                     continue
-                await self._guarded(event.type, self.handle(event))
+                self._current = asyncio.create_task(self._guarded(event.type, self.handle(event)))
+                await asyncio.shield(self._current)
         finally:
             prober.cancel()
 
