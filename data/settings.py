@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for log collectors
+    # a small HTTP server for /healthz, /readyz and /metrics in bot and worker processes (0: none); the web
+    # gallery serves the same paths on its own port
+    health_port: int = 0
+    health_host: str = "127.0.0.1"
 
     @field_validator("database_url")
     @classmethod
@@ -135,14 +140,29 @@ def load_settings(**overrides) -> Settings:
         raise ConfigError(f"{field}: {first['msg']}") from None
 
 
-def redact(text: str, settings: Settings) -> str:
-    """Remove every configured secret from a text before it reaches a log or a message."""
+def secrets_of(settings: Settings) -> list[str]:
+    """Every configured secret's value: tokens and keys, and the passwords inside URLs (DATABASE_URL, REDIS_URL)."""
+    from urllib.parse import urlsplit
+
+    found = []
     for value in settings.model_dump().values():
-        if isinstance(value, SecretStr):
-            secret = value.get_secret_value()
-            if secret:
-                text = text.replace(secret, "***")
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            found.append(value.get_secret_value())
+        elif isinstance(value, str) and "://" in value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                continue
+            if password:
+                found.append(password)
+    return found
+
+
+def redact(text: str, settings: Settings, secrets: list[str] | None = None) -> str:
+    """Remove every configured secret from a text before it reaches a log or a message."""
+    for secret in secrets if secrets is not None else secrets_of(settings):
+        text = text.replace(secret, "***")
     return text
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "redact"]
+__all__ = ["ConfigError", "Settings", "load_settings", "redact", "secrets_of"]

@@ -19,7 +19,7 @@ from discord.http import Route
 from bot.core import Core
 from bot.discord.errors import report_error
 from bot.discord.localisation import MimicTranslator
-from bot.discord.shutdown import InteractionDrain
+from bot.discord.intake import InteractionIntake
 from data.context import AppContext
 from data.settings import ConfigError, Settings
 
@@ -81,8 +81,7 @@ class MimicMixin:
         self.guild_settings = GuildSettingsCache(core)
         self.work_slots = asyncio.Semaphore(WORK_SLOTS)
         self.poster = ResultsPoster(self)  # type: ignore[arg-type]
-        self.drain = InteractionDrain(self)  # type: ignore[arg-type]
-        self.drain.install()
+        self.intake.install()
         self.tree.on_error = self._on_app_command_error  # type: ignore[attr-defined]
 
     async def setup_hook(self) -> None:
@@ -105,7 +104,7 @@ class MimicMixin:
         """Stop taking interactions, let those in flight and the result being posted finish (bounded by
         SHUTDOWN_GRACE_S), then close the gateway and the HTTP session."""
         grace = self.core.settings.shutdown_grace_s if self.core is not None else 0.0
-        await self.drain.drain(grace)
+        await self.intake.drain(grace)
         await self.poster.stop(grace)
         await super().close()  # type: ignore[misc]
 
@@ -113,15 +112,26 @@ class MimicMixin:
         await report_error(interaction, error, self.core.settings if self.core else Settings(_env_file=None))
 
 
+def _intake(core: Core | None) -> InteractionIntake:
+    observe = core.app.metrics.ack_latency.observe if core is not None else None
+    return InteractionIntake(None, observe)  # type: ignore[arg-type] - the bot is set once it exists
+
+
 class MimicBot(MimicMixin, commands.Bot):
-    def __init__(self, core: Core | None, *, sync_commands: bool = True):
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+    def __init__(self, core: Core | None, *, sync_commands: bool = True, **options):
+        self.intake = _intake(core)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         http_trace=self.intake.trace_config(), **options)
+        self.intake.bot = self
         self._mimic_init(core, sync_commands)
 
 
 class MimicShardedBot(MimicMixin, commands.AutoShardedBot):
-    def __init__(self, core: Core | None, *, sync_commands: bool = True):
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+    def __init__(self, core: Core | None, *, sync_commands: bool = True, **options):
+        self.intake = _intake(core)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         http_trace=self.intake.trace_config(), **options)
+        self.intake.bot = self
         self._mimic_init(core, sync_commands)
 
 

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.core.app import Core
+from bot.ops import add_ops
 from data.settings import ConfigError
 from bot.web.images import ThumbnailCache
 from bot.web.security import (SAFE_HEADERS, Limit, Network, RedisGuard, SharedCsrf, SharedRateLimiter,
@@ -90,6 +91,7 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     app.on_startup.append(shared_secret)
     app.on_cleanup.append(close_redis)
     views.add_routes(app.router)
+    add_ops(app, core.app)  # /healthz, /readyz, /metrics
     app.router.add_static("/static", HERE / "static", show_index=False, follow_symlinks=False)
     return app
 

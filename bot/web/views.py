@@ -40,7 +40,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/report", report_submit)
     router.add_get(f"/img/{DIGEST}", image_blob)
     router.add_get(f"/thumb/{DIGEST}", thumbnail)
-    router.add_get("/healthz", healthz)
 
 
 # rendering ----------------------------------------------------------------------------------------------------
@@ -163,10 +162,6 @@ async def image_page(request: web.Request) -> web.Response:
 async def artists(request: web.Request) -> web.Response:
     page = await views_of.artists_page(_gallery(request).core, _page_number(request))
     return render(request, "artists.html", active="artists", page=page)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.Response(text="ok")
 
 
 # forms --------------------------------------------------------------------------------------------------------

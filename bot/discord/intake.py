@@ -1,16 +1,25 @@
-"""A clean stop: turn new interactions away politely, let those in flight finish (bounded), then close.
+"""Where interactions come in: each one's acknowledgement latency is measured, and a clean stop turns new ones
+away politely, lets those in flight finish (bounded), then lets the client close.
 
 discord.py runs each interaction's handler in tasks it creates while parsing INTERACTION_CREATE (the command
 tree's invoker, a view's or dynamic item's dispatch, a modal's). We wrap that one parser and record exactly the
 tasks created during the call, with asyncio's public task-factory hook, so a stop can wait for them before the
 HTTP session closes. Without this, `Client.close()` closes the session under them and every late answer dies
-with `RuntimeError: Session is closed`."""
+with `RuntimeError: Session is closed`.
+
+Acknowledgement latency runs from reading INTERACTION_CREATE off the gateway to the end of the interaction's
+first callback (POST /interactions/{id}/{token}/callback), seen through the aiohttp trace hook discord.py
+offers (`Client(http_trace=...)`); a callback that Discord refused (the 3 s passed) is not counted as an ack."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable
 
+import aiohttp
 import discord
 
 from bot.i18n import t
@@ -21,14 +30,39 @@ if TYPE_CHECKING:
 log = logging.getLogger("mimic.discord")
 
 AUTOCOMPLETE = 4  # interaction type: answered with choices, never with a message
+CALLBACK_PATH = re.compile(r"/interactions/(\d+)/[^/]+/callback$")
+WATCHED = 10_000  # arrivals remembered for their acknowledgement (the oldest are forgotten first)
 
 
-class InteractionDrain:
-    def __init__(self, bot: commands.Bot):
+class InteractionIntake:
+    def __init__(self, bot: commands.Bot, observe_ack: Callable[[float], None] | None = None):
         self.bot = bot
         self.accepting = True
         self._tasks: set[asyncio.Task] = set()
         self._installed = False
+        self._observe_ack = observe_ack
+        self._arrived: OrderedDict[int, float] = OrderedDict()
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        trace = aiohttp.TraceConfig()
+
+        async def on_request_end(_session, _context, params: aiohttp.TraceRequestEndParams) -> None:
+            found = CALLBACK_PATH.search(params.url.path)
+            if found is None:
+                return
+            arrived = self._arrived.pop(int(found.group(1)), None)
+            if arrived is not None and params.response.status < 300 and self._observe_ack is not None:
+                self._observe_ack(time.perf_counter() - arrived)
+        trace.on_request_end.append(on_request_end)
+        return trace
+
+    def _arrival(self, data: dict) -> None:
+        try:
+            self._arrived[int(data["id"])] = time.perf_counter()
+        except (KeyError, TypeError, ValueError):
+            return
+        while len(self._arrived) > WATCHED:
+            self._arrived.popitem(last=False)
 
     @property
     def in_flight(self) -> int:
@@ -48,6 +82,7 @@ class InteractionDrain:
         task.add_done_callback(self._tasks.discard)
 
     def _parse(self, original: Callable[[Any], None], data: dict) -> None:
+        self._arrival(data)
         if not self.accepting:
             self._keep(asyncio.create_task(self._turn_away(data), name="mimic-turn-away"))
             return
