@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,7 +30,11 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str = ""  # empty: ask Discord's REST API for the gateway
-    discord_sharded: bool = False
+    discord_sharded: bool = False  # AutoShardedBot in one process, with the shard count Discord recommends
+    # shards over several processes: the install's total, and the ones this process runs ("0,1" or "0-3"; empty:
+    # all of them). Each guild lives on shard (guild_id >> 22) % count, and only its process posts there.
+    discord_shard_count: int = 0
+    discord_shard_ids: str = ""
     moderator_role: str = "mimic-moderator"
     # on SIGTERM the bot turns new interactions away and waits this long for those in flight (keep it under the
     # orchestrator's stop timeout: docker's default is 10 s)
@@ -96,7 +100,32 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must look like sqlite:///path or postgresql://user@host/db")
         return value
 
+    @model_validator(mode="after")
+    def _check_shards(self) -> "Settings":
+        if self.discord_shard_count < 0:
+            raise ValueError("DISCORD_SHARD_COUNT must be 0 (not set) or a positive number of shards")
+        if self.discord_shard_ids and not self.discord_shard_count:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT, the install's total number of shards")
+        ids = self.shard_ids or []
+        if any(not 0 <= i < self.discord_shard_count for i in ids):
+            raise ValueError(f"DISCORD_SHARD_IDS must lie between 0 and {self.discord_shard_count - 1}")
+        return self
+
     # derived values -----------------------------------------------------------------
+    @property
+    def shard_ids(self) -> list[int] | None:
+        """The shards this process runs ("0,2" or "0-3"); None means all of them."""
+        if not self.discord_shard_ids.strip():
+            return None
+        ids: list[int] = []
+        for part in self.discord_shard_ids.split(","):
+            first, _, last = part.strip().partition("-")
+            try:
+                ids += range(int(first), int(last or first) + 1)
+            except ValueError:
+                raise ValueError("DISCORD_SHARD_IDS must look like 0,1 or 0-3") from None
+        return sorted(set(ids))
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'mimic.db').resolve()}"

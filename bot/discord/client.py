@@ -104,9 +104,18 @@ class MimicMixin:
         """Stop taking interactions, let those in flight and the result being posted finish (bounded by
         SHUTDOWN_GRACE_S), then close the gateway and the HTTP session."""
         grace = self.core.settings.shutdown_grace_s if self.core is not None else 0.0
-        await self.intake.drain(grace)
-        await self.poster.stop(grace)
+        await asyncio.gather(self.poster.stop(grace), self.intake.drain(grace))
         await super().close()  # type: ignore[misc]
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process runs the shard of `guild_id`: Discord puts a guild on shard
+        (guild_id >> 22) % num_shards, and direct messages on shard 0
+        (https://discord.com/developers/docs/topics/gateway#sharding). One process running every shard owns all."""
+        shard_ids = getattr(self, "shard_ids", None)
+        count = getattr(self, "shard_count", None)
+        if not shard_ids or not count:
+            return True
+        return (0 if guild_id is None else (guild_id >> 22) % count) in shard_ids
 
     async def _on_app_command_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await report_error(interaction, error, self.core.settings if self.core else Settings(_env_file=None))
@@ -136,7 +145,12 @@ class MimicShardedBot(MimicMixin, commands.AutoShardedBot):
 
 
 def build_bot(core: Core | None, *, sharded: bool = False, sync_commands: bool = True) -> commands.Bot:
+    """The bot; sharded when asked, or when the settings spread shards over processes (DISCORD_SHARD_COUNT)."""
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: nothing to warn about
+    settings = core.settings if core is not None else None
+    if settings is not None and settings.discord_shard_count:
+        return MimicShardedBot(core, sync_commands=sync_commands, shard_count=settings.discord_shard_count,
+                               shard_ids=settings.shard_ids)
     cls = MimicShardedBot if sharded else MimicBot
     return cls(core, sync_commands=sync_commands)
 

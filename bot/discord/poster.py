@@ -42,6 +42,7 @@ PROGRESS_EVERY_S = 3.0
 TOKEN_LIFE_S = 15 * 60 - 30  # stop editing a little before Discord's 15 minutes
 CATCH_UP_WINDOW = timedelta(days=1)
 PURGE_EVERY_S = 60.0
+CLAIM_TTL_S = 600  # a posting claim outlives any post; a process that died mid-post frees it this late
 
 
 @dataclass
@@ -221,8 +222,8 @@ class ResultsPoster:
 
     async def _channel(self, channel_id: int | None, guild_id: int | None) -> discord.abc.Messageable | None:
         """The channel to post in, if this process serves its server. With shards spread over several
-        processes every process hears every event; only the one holding the server posts."""
-        if not channel_id:
+        processes every process hears every event; only the one running the server's shard posts."""
+        if not channel_id or not self.bot.owns_guild(guild_id):
             return None
         channel = self.bot.get_channel(channel_id)
         if channel is None and not self.bot.is_ready():  # just connected: the server list is still arriving
@@ -244,19 +245,34 @@ class ResultsPoster:
 
     # --- posting ----------------------------------------------------------------------------------------
     async def post_generation(self, generation_id: int) -> discord.Message | None:
+        """Post a finished result once, in its server's gallery, from the process running that server's shard.
+
+        Besides the shard rule, a claim in Redis keeps two processes holding the same shard for a moment (an old
+        one finishing its last post while its replacement catches up) from both posting it."""
         if generation_id in self._posting:
             return None
         self._posting.add(generation_id)
+        claim = f"{self.core.settings.redis_prefix}:posting:{generation_id}"
+        claimed = False
+        message = None
         try:
-            return await self._post_generation(generation_id)
+            card = await self.core.db(lambda s: unposted_result(s, generation_id))
+            if card is None or not self.bot.owns_guild(card.generation.guild_id):
+                return None
+            redis = await self.core.queue.pool()
+            claimed = bool(await redis.set(claim, self._probe, nx=True, ex=CLAIM_TTL_S))
+            if not claimed:
+                return None
+            message = await self._post_generation(card)
+            return message
         finally:
             self._posting.discard(generation_id)
+            if claimed and message is None:  # nothing went out: let a later catch-up try again
+                await (await self.core.queue.pool()).delete(claim)
 
-    async def _post_generation(self, generation_id: int) -> discord.Message | None:
-        card = await self.core.db(lambda s: unposted_result(s, generation_id))
-        if card is None:
-            return None
+    async def _post_generation(self, card) -> discord.Message | None:
         gen = card.generation
+        generation_id = gen.id
         channel = await self._channel(await self.gallery_channel_id(gen.guild_id, gen.channel_id), gen.guild_id)
         if channel is None:
             log.warning("no channel to post result %s in", generation_id)
