@@ -110,12 +110,16 @@ class ResultsPoster:
                 if isinstance(event, BotProbe):
                     if event.nonce == self._probe and not self.ready.is_set():
                         self.ready.set()
-                        await self._guarded("catch-up", self._catch_up())
+                        await self._handle_shielded("catch-up", self._catch_up())
                     continue
-                self._current = asyncio.create_task(self._guarded(event.type, self.handle(event)))
-                await asyncio.shield(self._current)
+                await self._handle_shielded(event.type, self.handle(event))
         finally:
             prober.cancel()
+
+    async def _handle_shielded(self, what: str, work) -> None:
+        """Handle in a task of its own, which a stop lets finish (see stop) rather than cutting a post in half."""
+        self._current = asyncio.create_task(self._guarded(what, work))
+        await asyncio.shield(self._current)
 
     async def _guarded(self, what: str, work) -> None:
         """One bad event must not stop the others; its traceback is logged without secrets."""

@@ -44,3 +44,23 @@ async def test_work_that_outlives_the_grace_period_is_cancelled_quietly(world, c
     assert "did not finish within" in caplog.text
     assert "Session is closed" not in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_result_being_posted_when_the_bot_stops_is_posted_and_recorded(world):
+    """Stopping does not cut a post in half (which the next start's catch-up would post a second time)."""
+    from data.events import GenerationDone
+    from data.models import Generation
+
+    artist = await world.verified_artist()
+    maker = await world.ready_maker(artist)
+    gen = await world.finished_generation(maker, await world.db_user("fan"))
+    route = "POST /channels/{channel_id}/messages"
+    world.discord.inject_429(route, retry_after=1.0)  # discord.py waits a second and sends again
+    await world.app.events.publish(GenerationDone(id=gen.id, maker_id=maker.id))
+    await world.discord.wait_for_request(route, lambda r: r.status == 429)
+
+    await world.bot.close()
+
+    row = await world.core.db(lambda s: s.get(Generation, gen.id))
+    assert row.message_id is not None and row.message_id in world.discord.messages
+    assert len([r for r in world.discord.requests_to(route) if r.status == 200]) == 1
