@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 
+from bot.logs import configure_logging
 from data.settings import ConfigError, Settings, load_settings
 
 EXIT_CONFIG = 2
@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        configure_logging(settings)
         return _dispatch(args, settings)
     except ConfigError as exc:
         print(f"mimic: configuration error: {exc}", file=sys.stderr)

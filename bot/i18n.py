@@ -187,6 +187,8 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
     "error.generic": ("Sorry, something went wrong on our side. Please try again in a moment.",
                       "申し訳ありません、問題が発生しました。少し時間をおいてお試しください。"),
     "error.refused": ("Sorry, that can't be done ({key}).", "申し訳ありません、その操作はできません（{key}）。"),
+    "error.restarting": ("mimic is restarting: please try again in a minute. Nothing was changed.",
+                         "mimic は再起動中です。1分ほどしてからもう一度お試しください。変更は何も行われていません。"),
     "error.guild_only": ("Please use this command in a server.", "このコマンドはサーバー内で使ってください。"),
     "error.cooldown": ("You're asking for images quickly — please wait {seconds} s before the next request. "
                        "Thank you for your patience!",

@@ -35,6 +35,11 @@ async def run_services(settings: Settings, services: set[str], *, port: int | No
     tasks: list[asyncio.Task] = []
     stop = asyncio.Event()
     worker = None
+    health = None
+    if settings.health_port and services != {"web"}:  # /healthz, /readyz, /metrics for probes and Prometheus
+        from bot.ops import start_health_server
+
+        health = await start_health_server(app, settings.health_host, settings.health_port)
 
     if "worker" in services:
         from engine.worker import build_worker
@@ -56,6 +61,8 @@ async def run_services(settings: Settings, services: set[str], *, port: int | No
             tasks.append(asyncio.create_task(run_bot(app), name="bot"))
     if not tasks:
         log.error("nothing to run")
+        if health is not None:
+            await health.cleanup()
         await app.aclose()
         return 1
 
@@ -79,5 +86,7 @@ async def run_services(settings: Settings, services: set[str], *, port: int | No
         # stops its running jobs the arq way (a training checkpoints and goes back to the queue) and waits
         # for them, while the database and Redis are still open
         await worker.close()
+    if health is not None:
+        await health.cleanup()
     await app.aclose()
     return status

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from data.blobs import BlobError, BlobStore, open_blob_store
+from data.blobs import BlobError, BlobNotFound, BlobStore, open_blob_store
 from data.db import Database
 from data.events import EventBus
+from data.metrics import ErrorCountingBlobs, Metrics
 from data.redis import check_redis, redis_url
 from data.settings import ConfigError, Settings
 
@@ -19,10 +20,12 @@ class AppContext:
     events: EventBus
     # in-memory indexes that the services of one process (bot, web gallery) share rather than each load, by name
     caches: dict = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def create(cls, settings: Settings, *, check: bool = True) -> "AppContext":
-        blobs = open_blob_store(settings)
+        metrics = Metrics()
+        blobs = ErrorCountingBlobs(open_blob_store(settings), metrics, BlobNotFound)
         db = Database.from_settings(settings)
         url = redis_url(settings)
         if check:
@@ -33,7 +36,7 @@ class AppContext:
             except BlobError as exc:
                 raise ConfigError(f"STORAGE_URL: {exc}") from None
         return cls(settings=settings, db=db, blobs=blobs, redis_url=url,
-                   events=EventBus(url, settings.redis_prefix))
+                   events=EventBus(url, settings.redis_prefix), metrics=metrics)
 
     async def aclose(self) -> None:
         await self.events.aclose()

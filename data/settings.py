@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,8 +40,15 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str = ""  # empty: ask Discord's REST API for the gateway
-    discord_sharded: bool = False
+    discord_sharded: bool = False  # AutoShardedBot in one process, with the shard count Discord recommends
+    # shards over several processes: the install's total, and the ones this process runs ("0,1" or "0-3"; empty:
+    # all of them). Each guild lives on shard (guild_id >> 22) % count, and only its process posts there.
+    discord_shard_count: int = 0
+    discord_shard_ids: str = ""
     moderator_role: str = "mimic-moderator"
+    # on SIGTERM the bot turns new interactions away and waits this long for those in flight (keep it under the
+    # orchestrator's stop timeout: docker's default is 10 s)
+    shutdown_grace_s: float = 8.0
 
     # social providers (each disabled with one log line when its credentials are missing)
     x_bearer_token: SecretStr | None = None
@@ -94,6 +101,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for log collectors
+    # a small HTTP server for /healthz, /readyz and /metrics in bot and worker processes (0: none); the web
+    # gallery serves the same paths on its own port
+    health_port: int = 0
+    health_host: str = "127.0.0.1"
 
     @field_validator("database_url")
     @classmethod
@@ -109,7 +121,32 @@ class Settings(BaseSettings):
             raise ValueError("STORAGE_URL must look like s3://bucket/prefix (leave it empty for the local folder)")
         return value
 
+    @model_validator(mode="after")
+    def _check_shards(self) -> "Settings":
+        if self.discord_shard_count < 0:
+            raise ValueError("DISCORD_SHARD_COUNT must be 0 (not set) or a positive number of shards")
+        if self.discord_shard_ids and not self.discord_shard_count:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT, the install's total number of shards")
+        ids = self.shard_ids or []
+        if any(not 0 <= i < self.discord_shard_count for i in ids):
+            raise ValueError(f"DISCORD_SHARD_IDS must lie between 0 and {self.discord_shard_count - 1}")
+        return self
+
     # derived values -----------------------------------------------------------------
+    @property
+    def shard_ids(self) -> list[int] | None:
+        """The shards this process runs ("0,2" or "0-3"); None means all of them."""
+        if not self.discord_shard_ids.strip():
+            return None
+        ids: list[int] = []
+        for part in self.discord_shard_ids.split(","):
+            first, _, last = part.strip().partition("-")
+            try:
+                ids += range(int(first), int(last or first) + 1)
+            except ValueError:
+                raise ValueError("DISCORD_SHARD_IDS must look like 0,1 or 0-3") from None
+        return sorted(set(ids))
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'mimic.db').resolve()}"
@@ -158,14 +195,29 @@ def load_settings(**overrides) -> Settings:
         raise ConfigError(f"{field}: {first['msg']}") from None
 
 
-def redact(text: str, settings: Settings) -> str:
-    """Remove every configured secret from a text before it reaches a log or a message."""
+def secrets_of(settings: Settings) -> list[str]:
+    """Every configured secret's value: tokens and keys, and the passwords inside URLs (DATABASE_URL, REDIS_URL)."""
+    from urllib.parse import urlsplit
+
+    found = []
     for value in settings.model_dump().values():
-        if isinstance(value, SecretStr):
-            secret = value.get_secret_value()
-            if secret:
-                text = text.replace(secret, "***")
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            found.append(value.get_secret_value())
+        elif isinstance(value, str) and "://" in value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                continue
+            if password:
+                found.append(password)
+    return found
+
+
+def redact(text: str, settings: Settings, secrets: list[str] | None = None) -> str:
+    """Remove every configured secret from a text before it reaches a log or a message."""
+    for secret in secrets if secrets is not None else secrets_of(settings):
+        text = text.replace(secret, "***")
     return text
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "redact"]
+__all__ = ["ConfigError", "Settings", "load_settings", "redact", "secrets_of"]

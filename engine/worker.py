@@ -1,10 +1,14 @@
 """The arq worker: run as many as there are GPUs, on as many machines as share the Redis and database."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from functools import wraps
 
 from arq import Worker, cron, func
 from arq.connections import RedisSettings
+from arq.worker import Retry
 
 from data.context import AppContext
 from data.settings import Settings
@@ -16,6 +20,31 @@ from engine.worker_context import WorkerContext
 log = logging.getLogger("mimic.worker")
 
 TRAINING_STOP_GRACE_S = 600
+
+
+def measured(kind: str, function):
+    """A job function that records its duration and outcome (the status it returns, or what it raised) in the
+    worker's metrics."""
+
+    @wraps(function)
+    async def run(ctx: dict, *args, **kwargs):
+        metrics = ctx["app"].metrics
+        started, outcome = time.perf_counter(), "error"
+        try:
+            result = await function(ctx, *args, **kwargs)
+            outcome = result if isinstance(result, str) else "done"
+            return result
+        except Retry:
+            outcome = "retry"
+            raise
+        except asyncio.CancelledError:  # the worker stopped it (a training goes back to the queue)
+            outcome = "stopped"
+            raise
+        finally:
+            metrics.job_duration.labels(kind).observe(time.perf_counter() - started)
+            metrics.job_outcomes.labels(kind, outcome).inc()
+
+    return run
 
 
 class _LazyPipelines:
@@ -59,8 +88,9 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
     return Worker(
         # a training gets many tries (each worker stop costs one, and it resumes from its checkpoint), and arq's
         # timeout only after ours plus the time to reach a step boundary and checkpoint
-        functions=[func(train_maker, name=TRAIN_TASK, timeout=timeout + TRAINING_STOP_GRACE_S, max_tries=20),
-                   func(generate, name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3)],
+        functions=[func(measured("train", train_maker), name=TRAIN_TASK, timeout=timeout + TRAINING_STOP_GRACE_S,
+                        max_tries=20),
+                   func(measured("generate", generate), name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3)],
         # jobs the queue lost (a Redis restart, a crash between commit and enqueue) are found again
         cron_jobs=[cron(recover, name=f"{settings.redis_prefix}:recover", minute=set(range(0, 60, 5)),
                         run_at_startup=True, unique=True, timeout=120)],

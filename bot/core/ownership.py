@@ -93,36 +93,38 @@ async def _check_files(core: Core, actor: Actor, uploads) -> list[ImageCheck]:
     portfolio = await _own_portfolio(core, actor.user_id)
     checks: list[ImageCheck] = []
     for upload in uploads:
-        if upload.problem is not None:  # the adapter could not even fetch it (too big, not an image, gone)
-            checks.append(ImageCheck(upload.filename, False, str(upload.problem), message=upload.problem))
-            continue
-        if len(upload.data) > core.settings.max_upload_bytes:
-            big = too_large(len(upload.data), core.settings.max_upload_bytes)
-            checks.append(ImageCheck(upload.filename, False, big.reason, message=image_reason(big)))
-            continue
-        try:
-            blob, fp, _ = await fingerprint_bytes(core, upload.data, candidate=True)
-        except Refusal as exc:
-            why = exc.params.get("reason", Text(exc.key))
-            checks.append(ImageCheck(upload.filename, False, str(why), message=why))
-            continue
-        decision = await _registry_check(core, actor, fp, upload.filename, "maker upload")
-        if not decision.allowed:
-            checks.append(ImageCheck(upload.filename, False, decision.reason, someone_elses=decision.incident != "none",
-                                     message=Text(decision.key)))
-            continue
-        verdict = await asyncio.to_thread(match, fp, portfolio) if len(portfolio) else None
-        if verdict is None:
-            checks.append(ImageCheck(upload.filename, False, "no posted images are indexed for your account yet",
-                                     message=Text("match.no_index")))
-            continue
-        why = Text(verdict.key, **verdict.params)
-        if verdict.verdict != "match":
-            checks.append(ImageCheck(upload.filename, False, verdict.reason, message=why))
-            continue
-        checks.append(ImageCheck(upload.filename, True, verdict.reason, blob=blob, artwork_id=int(verdict.matched),
-                                 message=why))
+        with core.app.metrics.timed_verification() as seen:
+            check = await _check_upload(core, actor, upload, portfolio)
+            seen["result"] = "accepted" if check.ok else "rejected"
+        checks.append(check)
     return checks
+
+
+async def _check_upload(core: Core, actor: Actor, upload, portfolio: Portfolio) -> ImageCheck:
+    """One upload's verdict: size, decodable image, the global registry, then the uploader's own posts."""
+    if upload.problem is not None:  # the adapter could not even fetch it (too big, not an image, gone)
+        return ImageCheck(upload.filename, False, str(upload.problem), message=upload.problem)
+    if len(upload.data) > core.settings.max_upload_bytes:
+        big = too_large(len(upload.data), core.settings.max_upload_bytes)
+        return ImageCheck(upload.filename, False, big.reason, message=image_reason(big))
+    try:
+        blob, fp, _ = await fingerprint_bytes(core, upload.data, candidate=True)
+    except Refusal as exc:
+        why = exc.params.get("reason", Text(exc.key))
+        return ImageCheck(upload.filename, False, str(why), message=why)
+    decision = await _registry_check(core, actor, fp, upload.filename, "maker upload")
+    if not decision.allowed:
+        return ImageCheck(upload.filename, False, decision.reason, someone_elses=decision.incident != "none",
+                          message=Text(decision.key))
+    verdict = await asyncio.to_thread(match, fp, portfolio) if len(portfolio) else None
+    if verdict is None:
+        return ImageCheck(upload.filename, False, "no posted images are indexed for your account yet",
+                          message=Text("match.no_index"))
+    why = Text(verdict.key, **verdict.params)
+    if verdict.verdict != "match":
+        return ImageCheck(upload.filename, False, verdict.reason, message=why)
+    return ImageCheck(upload.filename, True, verdict.reason, blob=blob, artwork_id=int(verdict.matched),
+                      message=why)
 
 
 async def _from_posts(core: Core, actor: Actor, limit: int = 10) -> list[ImageCheck]:

@@ -21,6 +21,7 @@ from bot.discord.common import GuildSettingsCache
 from bot.discord.cooldowns import UserCooldowns
 from bot.discord.errors import report_error
 from bot.discord.localisation import MimicTranslator
+from bot.discord.intake import InteractionIntake
 from bot.discord.poster import ResultsPoster
 from bot.exts import extension_names
 from data.context import AppContext
@@ -92,6 +93,7 @@ class MimicMixin:
         settings = core.settings if core is not None else Settings(_env_file=None)
         self.generation_cooldowns = UserCooldowns(settings.generation_cooldown_requests,
                                                   settings.generation_cooldown_s)
+        self.intake.install()
         self.tree.on_error = self._on_app_command_error  # type: ignore[attr-defined]
 
     async def setup_hook(self) -> None:
@@ -111,29 +113,58 @@ class MimicMixin:
         await super().start(token, reconnect=reconnect)  # type: ignore[misc]
 
     async def close(self) -> None:
-        await self.poster.stop()
+        """Stop taking interactions, let those in flight and the result being posted finish (bounded by
+        SHUTDOWN_GRACE_S), then close the gateway and the HTTP session."""
+        grace = self.core.settings.shutdown_grace_s if self.core is not None else 0.0
+        await asyncio.gather(self.poster.stop(grace), self.intake.drain(grace))
         await super().close()  # type: ignore[misc]
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process runs the shard of `guild_id`: Discord puts a guild on shard
+        (guild_id >> 22) % num_shards, and direct messages on shard 0
+        (https://discord.com/developers/docs/topics/gateway#sharding). One process running every shard owns all."""
+        shard_ids = getattr(self, "shard_ids", None)
+        count = getattr(self, "shard_count", None)
+        if not shard_ids or not count:
+            return True
+        return (0 if guild_id is None else (guild_id >> 22) % count) in shard_ids
 
     async def _on_app_command_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await report_error(interaction, error, self.core.settings if self.core else Settings(_env_file=None))
 
 
+def _intake(core: Core | None) -> InteractionIntake:
+    observe = core.app.metrics.ack_latency.observe if core is not None else None
+    return InteractionIntake(None, observe)  # type: ignore[arg-type] - the bot is set once it exists
+
+
 class MimicBot(MimicMixin, commands.Bot):
-    def __init__(self, core: Core | None, *, sync_commands: bool = True):
+    def __init__(self, core: Core | None, *, sync_commands: bool = True, **options):
+        self.intake = _intake(core)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL)
+                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL,
+                         http_trace=self.intake.trace_config(), **options)
+        self.intake.bot = self
         self._mimic_init(core, sync_commands)
 
 
 class MimicShardedBot(MimicMixin, commands.AutoShardedBot):
-    def __init__(self, core: Core | None, *, sync_commands: bool = True):
+    def __init__(self, core: Core | None, *, sync_commands: bool = True, **options):
+        self.intake = _intake(core)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL)
+                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL,
+                         http_trace=self.intake.trace_config(), **options)
+        self.intake.bot = self
         self._mimic_init(core, sync_commands)
 
 
 def build_bot(core: Core | None, *, sharded: bool = False, sync_commands: bool = True) -> commands.Bot:
+    """The bot; sharded when asked, or when the settings spread shards over processes (DISCORD_SHARD_COUNT)."""
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: nothing to warn about
+    settings = core.settings if core is not None else None
+    if settings is not None and settings.discord_shard_count:
+        return MimicShardedBot(core, sync_commands=sync_commands, shard_count=settings.discord_shard_count,
+                               shard_ids=settings.shard_ids)
     cls = MimicShardedBot if sharded else MimicBot
     return cls(core, sync_commands=sync_commands)
 

@@ -43,6 +43,7 @@ PROGRESS_EVERY_S = 3.0
 TOKEN_LIFE_S = 15 * 60 - 30  # stop editing a little before Discord's 15 minutes
 CATCH_UP_WINDOW = timedelta(days=1)
 PURGE_EVERY_S = 60.0
+CLAIM_TTL_S = 600  # a posting claim outlives any post; a process that died mid-post frees it this late
 
 
 @dataclass
@@ -66,6 +67,7 @@ class ResultsPoster:
         self._posted: dict[int, asyncio.Future] = {}  # generation id -> its gallery message, once stored
         self._probe = f"poster-{uuid.uuid4().hex}"
         self._task: asyncio.Task | None = None
+        self._current: asyncio.Task | None = None  # the event being handled, which a stop lets finish
         self._purged = time.monotonic()
 
     @property
@@ -76,11 +78,19 @@ class ResultsPoster:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mimic-results-poster")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 0.0) -> None:
+        """Stop listening; a result being posted gets `grace_s` to finish (a post cut in half would be posted
+        again by the next start's catch-up, after its message had gone out)."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._current is not None and not self._current.done():
+            _, pending = await asyncio.wait({self._current}, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(self._current, return_exceptions=True)
+        self._current = None
 
     async def _run(self) -> None:
         while True:
@@ -101,11 +111,16 @@ class ResultsPoster:
                 if isinstance(event, BotProbe):
                     if event.nonce == self._probe and not self.ready.is_set():
                         self.ready.set()
-                        await self._guarded("catch-up", self._catch_up())
+                        await self._handle_shielded("catch-up", self._catch_up())
                     continue
-                await self._guarded(event.type, self.handle(event))
+                await self._handle_shielded(event.type, self.handle(event))
         finally:
             prober.cancel()
+
+    async def _handle_shielded(self, what: str, work) -> None:
+        """Handle in a task of its own, which a stop lets finish (see stop) rather than cutting a post in half."""
+        self._current = asyncio.create_task(self._guarded(what, work))
+        await asyncio.shield(self._current)
 
     async def _guarded(self, what: str, work) -> None:
         """One bad event must not stop the others; its traceback is logged without secrets."""
@@ -212,8 +227,8 @@ class ResultsPoster:
 
     async def _channel(self, channel_id: int | None, guild_id: int | None) -> discord.abc.Messageable | None:
         """The channel to post in, if this process serves its server. With shards spread over several
-        processes every process hears every event; only the one holding the server posts."""
-        if not channel_id:
+        processes every process hears every event; only the one running the server's shard posts."""
+        if not channel_id or not self.bot.owns_guild(guild_id):
             return None
         channel = self.bot.get_channel(channel_id)
         if channel is None and not self.bot.is_ready():  # just connected: the server list is still arriving
@@ -235,19 +250,34 @@ class ResultsPoster:
 
     # --- posting ----------------------------------------------------------------------------------------
     async def post_generation(self, generation_id: int) -> discord.Message | None:
+        """Post a finished result once, in its server's gallery, from the process running that server's shard.
+
+        Besides the shard rule, a claim in Redis keeps two processes holding the same shard for a moment (an old
+        one finishing its last post while its replacement catches up) from both posting it."""
         if generation_id in self._posting:
             return None
         self._posting.add(generation_id)
+        claim = f"{self.core.settings.redis_prefix}:posting:{generation_id}"
+        claimed = False
+        message = None
         try:
-            return await self._post_generation(generation_id)
+            card = await self.core.db(lambda s: unposted_result(s, generation_id))
+            if card is None or not self.bot.owns_guild(card.generation.guild_id):
+                return None
+            redis = await self.core.queue.pool()
+            claimed = bool(await redis.set(claim, self._probe, nx=True, ex=CLAIM_TTL_S))
+            if not claimed:
+                return None
+            message = await self._post_generation(card)
+            return message
         finally:
             self._posting.discard(generation_id)
+            if claimed and message is None:  # nothing went out: let a later catch-up try again
+                await (await self.core.queue.pool()).delete(claim)
 
-    async def _post_generation(self, generation_id: int) -> discord.Message | None:
-        card = await self.core.db(lambda s: unposted_result(s, generation_id))
-        if card is None:
-            return None
+    async def _post_generation(self, card) -> discord.Message | None:
         gen = card.generation
+        generation_id = gen.id
         channel = await self._channel(await self.gallery_channel_id(gen.guild_id, gen.channel_id), gen.guild_id)
         if channel is None:
             log.warning("no channel to post result %s in", generation_id)

@@ -15,6 +15,7 @@ from aiohttp import web
 from yarl import URL
 
 from bot.core.app import Core
+from bot.ops import add_ops
 from bot.web import api, views
 from bot.web.images import ThumbnailCache
 from bot.web.security import RedisGuard, SharedCsrf, SharedRateLimiter, safe_headers, trusted_networks
@@ -64,6 +65,7 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     app.on_cleanup.append(close_redis)
     views.add_routes(app.router)
     api.add_routes(app.router)
+    add_ops(app, core.app)  # /healthz, /readyz, /metrics
     app.router.add_static("/static", HERE / "static", show_index=False, follow_symlinks=False)
     return app
 

@@ -46,7 +46,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/report", report_submit)
     router.add_get(f"/img/{DIGEST}", image_blob)
     router.add_get(f"/thumb/{DIGEST}", thumbnail)
-    router.add_get("/healthz", healthz)
 
 
 # rendering ----------------------------------------------------------------------------------------------------
@@ -288,10 +287,6 @@ async def oembed(request: web.Request) -> web.Response:
     response = web.json_response(answer)
     response.headers["Cache-Control"] = f"public, max-age={share.CACHE_AGE_S}"
     return response
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.Response(text="ok")
 
 
 # forms --------------------------------------------------------------------------------------------------------

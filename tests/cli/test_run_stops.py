@@ -34,7 +34,7 @@ def test_sigterm_stops_every_service(settings, tmp_path):
                 assert time.monotonic() < deadline, "the web gallery never answered"
                 time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
+        assert proc.wait(20) == 0, proc.stderr.read()
         assert "Discord bot disabled: DISCORD_TOKEN is not set" in proc.stderr.read()
     finally:
         if proc.poll() is None:

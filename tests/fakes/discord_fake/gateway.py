@@ -26,6 +26,10 @@ DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE, RESUME, RECONNECT, REQUEST_MEMBE
     0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11,
 )
 CLOSE_AUTHENTICATION_FAILED = 4004
+# https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
+CLOSE_INVALID_SHARD = 4010  # "You sent us an invalid shard when identifying."
+CLOSE_SHARDING_REQUIRED = 4011  # "The session would have handled too many guilds"
+MAX_GUILDS_PER_SHARD = 2500  # https://discord.com/developers/docs/topics/gateway#sharding
 
 
 @dataclass
@@ -38,8 +42,10 @@ class GatewaySession:
     ws: "Connection | None" = None
 
     def covers(self, guild_id: int | None) -> bool:
+        """Sharding (https://discord.com/developers/docs/topics/gateway#sharding): a guild's events go to shard
+        (guild_id >> 22) % num_shards; direct messages go to shard 0 only."""
         shard_id, count = self.shard
-        return guild_id is None or (guild_id >> 22) % count == shard_id
+        return shard_id == 0 if guild_id is None else (guild_id >> 22) % count == shard_id
 
 
 def _stream_compressor(kind: str | None) -> Callable[[bytes], bytes] | None:
@@ -123,8 +129,20 @@ class Gateway:
         if data.get("token") not in (self.fake.token, f"Bot {self.fake.token}"):
             await conn.ws.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Authentication failed.")
             return None
-        shard = tuple(data.get("shard") or (0, 1))
-        session = GatewaySession(secrets.token_hex(16), (int(shard[0]), int(shard[1])), int(data.get("intents") or 0))
+        # IDENTIFY's optional "shard" is [shard_id, num_shards], with 0 <= shard_id < num_shards
+        # (https://discord.com/developers/docs/events/gateway-events#identify)
+        shard = data.get("shard") or [0, 1]
+        try:
+            shard_id, count = int(shard[0]), int(shard[1])
+        except (TypeError, ValueError, IndexError):
+            shard_id, count = -1, 0
+        if not (count >= 1 and 0 <= shard_id < count):
+            await conn.ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
+            return None
+        if sum(1 for g in self.fake.guilds.values() if (g.id >> 22) % count == shard_id) > MAX_GUILDS_PER_SHARD:
+            await conn.ws.close(code=CLOSE_SHARDING_REQUIRED, message=b"Sharding required.")
+            return None
+        session = GatewaySession(secrets.token_hex(16), (shard_id, count), int(data.get("intents") or 0))
         session.ws = conn
         self.sessions[session.session_id] = session
         guilds = [g for g in self.fake.guilds.values() if session.covers(g.id)]
