@@ -20,9 +20,8 @@ async def test_every_acknowledged_interaction_is_timed_once(world):
 
 async def test_each_uploaded_image_is_timed_by_its_verdict(world):
     await world.verified_artist()
-    uploads = {"image1": Upload("a.png", png(1, size=128)), "image2": Upload("broken.png", b"\x89PNG not really",
-                                                                             "image/png")}
-    _, answer = await world.run("maker create", {"name": "aoi", **uploads}, user="artist")
+    uploads = [Upload("a.png", png(1, size=128)), Upload("broken.png", b"\x89PNG not really", "image/png")]
+    _, _, answer = await world.submit_form("maker create", {"name": "aoi"}, uploads, user="artist")
     assert "nothing was created" in answer.content
     assert sample(world, "mimic_verification_seconds_count", result="rejected") == 2
     assert sample(world, "mimic_verification_seconds_count", result="accepted") == 0
