@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.logs import configure_logging
-from data.settings import ConfigError, Settings, load_settings
+from data.settings import ConfigError, Settings, load_settings, redact
 
 EXIT_CONFIG = 2
 
@@ -60,12 +60,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings = None
     try:
         settings = load_settings()
         configure_logging(settings)
         return _dispatch(args, settings)
     except ConfigError as exc:
-        print(f"mimic: configuration error: {exc}", file=sys.stderr)
+        message = redact(str(exc), settings) if settings is not None else str(exc)
+        print(f"mimic: configuration error: {message}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
-from data.settings import ConfigError, Settings
+from data.settings import ConfigError, Settings, redact_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -64,7 +64,7 @@ class Database:
             with self.engine.connect():
                 pass
         except OperationalError as exc:
-            raise ConfigError(f"database unreachable at {make_url(self.url).render_as_string(hide_password=True)}: "
+            raise ConfigError(f"database unreachable at {redact_url(self.url)}: "
                               f"{str(exc.orig).strip().splitlines()[0] if exc.orig else 'connection failed'}") from None
 
     def upgrade(self, revision: str = "head", *, progress: Callable[[str, int], Any] | None = None) -> list[str]:

@@ -4,8 +4,10 @@ Every part receives a `Settings` instance; nothing reads os.environ on its own."
 from __future__ import annotations
 
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -195,21 +197,64 @@ def load_settings(**overrides) -> Settings:
         raise ConfigError(f"{field}: {first['msg']}") from None
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    """Every configured secret's value: tokens and keys, and the passwords inside URLs (DATABASE_URL, REDIS_URL)."""
-    from urllib.parse import urlsplit
+# query parameters whose values are credentials (?password=..., ?sslpassword=..., ?access_token=..., ?api_key=...)
+_SECRET_PARAM = re.compile(r"pass|pwd|token|secret|key|auth|credential|signature|sig$", re.IGNORECASE)
 
+
+def _url_secrets(url: str) -> list[str]:
+    """The credentials inside a URL: the user-info password and every secret-like query parameter's value."""
+    found = []
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # a malformed port or IPv6 host: fall back to the text between "://" and "@"
+        netloc, password = url.partition("://")[2].split("/", 1)[0], None
+        if "@" in netloc:
+            password = netloc.rsplit("@", 1)[0].partition(":")[2] or None
+        parts = None
+    if password:
+        found.append(password)
+    query = parts.query if parts is not None else url.partition("?")[2].partition("#")[0]
+    for name, value in parse_qsl(query, keep_blank_values=False):
+        if _SECRET_PARAM.search(name) and value:
+            found.append(value)
+    return found
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be printed or logged: the user-info password and secret-like query values become ***.
+
+    The one redaction for every URL we show (configuration errors, log lines); it never raises, even on a URL that
+    does not parse (a bad port, a broken IPv6 host)."""
+    text = str(url)
+    scheme, sep, rest = text.partition("://")
+    if sep:  # user-info: everything before the last "@" of the authority
+        authority, slash, tail = rest.partition("/")
+        if "@" in authority:
+            user, _, host = authority.rpartition("@")
+            name = user.partition(":")[0]
+            authority = f"{name}:***@{host}" if ":" in user else f"{name}@{host}"
+        text = f"{scheme}{sep}{authority}{slash}{tail}"
+    head, qmark, query = text.partition("?")
+    if not qmark:
+        return text
+    query, hash_, fragment = query.partition("#")
+    pairs = []
+    for pair in query.split("&"):
+        name, eq, value = pair.partition("=")
+        pairs.append(f"{name}=***" if eq and value and _SECRET_PARAM.search(unquote_plus(name)) else pair)
+    return f"{head}?{'&'.join(pairs)}{hash_}{fragment}"
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every configured secret's value: tokens and keys, and the credentials inside URLs (DATABASE_URL, REDIS_URL):
+    passwords and secret-like query parameters."""
     found = []
     for value in settings.model_dump().values():
         if isinstance(value, SecretStr) and value.get_secret_value():
             found.append(value.get_secret_value())
         elif isinstance(value, str) and "://" in value:
-            try:
-                password = urlsplit(value).password
-            except ValueError:
-                continue
-            if password:
-                found.append(password)
+            found += _url_secrets(value)
     return found
 
 
@@ -220,4 +265,4 @@ def redact(text: str, settings: Settings, secrets: list[str] | None = None) -> s
     return text
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "redact", "secrets_of"]
+__all__ = ["ConfigError", "Settings", "load_settings", "redact", "redact_url", "secrets_of"]

@@ -20,7 +20,7 @@ from bot.web import api, views
 from bot.web.images import ThumbnailCache
 from bot.web.security import RedisGuard, SharedCsrf, SharedRateLimiter, safe_headers, trusted_networks
 from bot.web.state import GALLERY, Gallery, WebLimits
-from data.settings import ConfigError
+from data.settings import ConfigError, redact_url
 
 log = logging.getLogger("mimic.web")
 HERE = Path(__file__).parent
@@ -43,7 +43,7 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
         raise ConfigError(f"WEB_TRUSTED_PROXIES: {exc}") from None
     # what the install's web processes share; short timeouts: a form waits at most this long on a sick Redis
     redis = aioredis.Redis.from_url(core.app.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    guard = RedisGuard(core.app.redis_url.split("@")[-1])  # no password in a log line
+    guard = RedisGuard(redact_url(core.app.redis_url))  # no password in a log line
     prefix = f"{settings.redis_prefix}:web"
     gallery = Gallery(core=core, templates=_templates(),
                       csrf=SharedCsrf(secret, redis, f"{prefix}:csrf-secret", guard=guard),

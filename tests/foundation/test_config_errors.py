@@ -69,3 +69,37 @@ def test_secret_never_printed(tmp_path):
     result = run_mimic(["db", "upgrade"], tmp_path,
                        DATABASE_URL="postgresql://user:hunter2secret@127.0.0.1:1/none")
     assert "hunter2secret" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("variable, url, args", [
+    ("REDIS_URL", "redis://127.0.0.1:1/0?password=QSECRET-redis", ["worker", "--burst"]),
+    ("REDIS_URL", "redis://:USERINFO-secret@127.0.0.1:1/0", ["worker", "--burst"]),
+    ("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?password=QSECRET-pg", ["db", "upgrade"]),
+    ("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?sslpassword=QSECRET-ssl&connect_timeout=2", ["db", "upgrade"]),
+])
+def test_query_secrets_never_printed(tmp_path, variable, url, args):
+    """A password given as a query parameter is as secret as one in the user-info (issue 17, row 4)."""
+    env = {variable: url}
+    if variable == "REDIS_URL":
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'm.db'}"
+    result = run_mimic(args, tmp_path, **env)
+    assert_one_line_error(result, "unreachable")
+    secret = url.split("=")[1].split("&")[0] if "?" in url else "USERINFO-secret"
+    assert secret not in result.stderr + result.stdout
+    assert "***" in result.stderr
+
+
+def test_redact_url_covers_user_info_and_query_secrets():
+    from data.settings import Settings, redact_url, secrets_of
+
+    assert redact_url("postgresql://u:pw@h:5432/x?sslpassword=S1&application_name=app") == \
+        "postgresql://u:***@h:5432/x?sslpassword=***&application_name=app"
+    assert redact_url("redis://h/0?password=S2&access_token=S3&api_key=S4") == \
+        "redis://h/0?password=***&access_token=***&api_key=***"
+    # URLs that do not parse are still redacted, never raised on
+    assert redact_url("postgresql://u:S5@host:notaport/x") == "postgresql://u:***@host:notaport/x"
+    assert redact_url("postgresql://u:S6@[::1/x") == "postgresql://u:***@[::1/x"
+    assert redact_url("unix:///var/redis.sock") == "unix:///var/redis.sock"
+    # and the log redactor learns the same secrets
+    found = secrets_of(Settings(redis_url="redis://h/0?password=S7", database_url="postgresql://u:S8@h/x?token=S9"))
+    assert {"S7", "S8", "S9"} <= set(found)
