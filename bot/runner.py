@@ -30,6 +30,8 @@ def ensure_schema(app: AppContext, *, upgrade: bool) -> None:
 
 async def run_services(settings: Settings, services: set[str], *, port: int | None = None, host: str | None = None,
                        burst: bool = False) -> int:
+    if services == {"bot"} and settings.discord_token is None:  # `mimic bot` has nothing else to run
+        raise ConfigError("DISCORD_TOKEN is not set: the bot needs its token (Discord developer portal, Bot page)")
     app = AppContext.create(settings)
     ensure_schema(app, upgrade="bot" in services and "worker" in services)
     tasks: list[asyncio.Task] = []

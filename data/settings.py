@@ -116,6 +116,20 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must look like sqlite:///path or postgresql://user@host/db")
         return value
 
+    @field_validator("web_port", "health_port")
+    @classmethod
+    def _check_port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError(f"must be a TCP port between 0 and 65535 (not {value})")
+        return value
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value):  # compose passes `DISCORD_TOKEN=` when the operator left it out
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return value
+
     @field_validator("storage_url")
     @classmethod
     def _check_storage_url(cls, value: str) -> str:
@@ -261,7 +275,10 @@ def secrets_of(settings: Settings) -> list[str]:
 def redact(text: str, settings: Settings, secrets: list[str] | None = None) -> str:
     """Remove every configured secret from a text before it reaches a log or a message."""
     for secret in secrets if secrets is not None else secrets_of(settings):
-        text = text.replace(secret, "***")
+        if len(secret) < 8:  # a short one only where it stands alone (":pw@"), not inside every word
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
+        else:
+            text = text.replace(secret, "***")
     return text
 
 
