@@ -76,3 +76,58 @@ async def test_many_small_parts_are_refused(server):
     status, _, _ = await asyncio.wait_for(_read_response(reader), 10)
     writer.close()
     assert status == 413
+
+
+@pytest.fixture
+async def running_gallery(gallery_app):
+    """The gallery as `mimic web` serves it: GalleryRunner on a TCP port."""
+    from aiohttp import web
+
+    from bot.web.server import GalleryRunner
+
+    app, _ = gallery_app
+    core = Core(app=app, queue=JobQueue(app.redis_url, app.settings.redis_prefix), providers={})
+    runner = GalleryRunner(build_web_app(core))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield runner.addresses[0][1]
+    await runner.cleanup()
+
+
+MALFORMED = {
+    "query over 8 KB": b"GET /makers?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "header of 10 KB": b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 10_000 + b"\r\n\r\n",
+    "raw non-ASCII byte in the path": b"GET /makers/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+    "not HTTP at all": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 hello\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("what", list(MALFORMED))
+async def test_malformed_http_gets_our_page_and_headers(running_gallery, caplog, what):
+    """aiohttp's own 400 echoed the request line, sent `Server: Python/3.x aiohttp/3.x` and no security headers,
+    and logged a traceback per request (issue 17, row 9)."""
+    caplog.set_level("DEBUG")
+    reader, writer = await asyncio.open_connection("127.0.0.1", running_gallery)
+    writer.write(MALFORMED[what])
+    await writer.drain()
+    status, headers, body = await asyncio.wait_for(_read_response(reader), 10)
+    writer.close()
+    assert status == 400
+    assert "server" not in headers, headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    page = body.decode()
+    assert '<html lang="en">' in page and "could not be read" in page and 'href="/static/style.css"' in page
+    assert "aaaa" not in page and "bbbb" not in page and "aiohttp" not in page.lower()
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert [r for r in caplog.records if "malformed request" in r.getMessage()]
+
+
+async def test_the_gallery_still_answers_after_malformed_requests(running_gallery):
+    reader, writer = await asyncio.open_connection("127.0.0.1", running_gallery)
+    writer.write(b"GET /makers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    status, headers, _ = await asyncio.wait_for(_read_response(reader), 10)
+    writer.close()
+    assert status == 200 and "server" not in headers
