@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
-from bot.core.errors import Refusal
+from bot.core.errors import Refusal, is_row_id
 from bot.core.gallery import aware, generation_url
 from bot.core.makers import maker_named
 from data.credit import Credit, public_credit
@@ -125,6 +125,8 @@ async def _accept_remake_source(core: Core, actor: Actor, data: bytes) -> str:
 
 
 async def get_generation(core: Core, generation_id: int) -> Generation:
+    if not is_row_id(generation_id):
+        raise Refusal("generation.not_found", id=generation_id)
     gen = await core.db(lambda s: s.get(Generation, generation_id))
     if gen is None:
         raise Refusal("generation.not_found", id=generation_id)

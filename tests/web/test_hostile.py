@@ -131,3 +131,65 @@ async def test_the_gallery_still_answers_after_malformed_requests(running_galler
     status, headers, _ = await asyncio.wait_for(_read_response(reader), 10)
     writer.close()
     assert status == 200 and "server" not in headers
+
+
+async def _client_with_token(test_server):
+    from aiohttp import ClientSession, CookieJar
+
+    session = ClientSession(base_url=f"http://{test_server.host}:{test_server.port}",
+                            cookie_jar=CookieJar(unsafe=True))  # unsafe: keeps cookies of an IP address
+    page = await (await session.get("/trace")).text()
+    token = __import__("re").search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    return session, token
+
+
+async def test_report_ids_out_of_range_are_a_polite_400(server, caplog):
+    """target_id=99999999999999999999999 was a 500 with a traceback (SQLite cannot hold it) (issue 17, row 7)."""
+    test_server, core, seeded = server
+    session, token = await _client_with_token(test_server)
+    async with session:
+        for kind in ("generation", "maker"):
+            for target in ("99999999999999999999999", str(2**63), "-5", "0"):
+                response = await session.post("/report", allow_redirects=False, data={
+                    "csrf": token, "target_kind": kind, "target_id": target, "reason": "spam"})
+                assert response.status == 400, (kind, target, response.status)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_reporting_a_private_maker_answers_as_for_a_missing_one(server):
+    """A private maker (and an image made with it) was reportable (303), a missing one was not (400): the answer
+    told strangers that the private maker exists. Now both answer alike, and no report is filed."""
+    from bot.core.app import Actor
+    from bot.core.moderation import open_reports
+
+    test_server, core, seeded = server
+    session, token = await _client_with_token(test_server)
+    answers = {}
+    async with session:
+        for name, kind, target in (("private maker", "maker", seeded.makers["ren-hidden"]),
+                                   ("missing maker", "maker", 987654),
+                                   ("image of a private maker", "generation", seeded.gens["of-private"]),
+                                   ("missing image", "generation", 987655)):
+            response = await session.post("/report", allow_redirects=False, data={
+                "csrf": token, "target_kind": kind, "target_id": str(target), "reason": "spam"})
+            answers[name] = (response.status, (await response.text()).replace(str(target), "ID"))
+    assert answers["private maker"] == answers["missing maker"]
+    assert answers["image of a private maker"] == answers["missing image"]
+    assert answers["private maker"][0] == 400
+    reports = await open_reports(core, Actor(user_id=1, is_moderator=True), limit=100)
+    assert not [r for r in reports if r.source == "web"]
+
+
+async def test_the_owner_and_moderators_may_still_report_a_private_maker(server):
+    from bot.core.app import Actor
+    from bot.core.errors import Refusal
+    from bot.core.moderation import file_report
+
+    _, core, seeded = server
+    private = seeded.makers["ren-hidden"]
+    with pytest.raises(Refusal, match="report.target_missing"):
+        await file_report(core, Actor(user_id=seeded.users["aoi"]), "maker", private, "stranger")
+    await file_report(core, Actor(user_id=seeded.users["ren"]), "maker", private, "my own")
+    await file_report(core, Actor(user_id=seeded.users["fan"], is_moderator=True), "maker", private, "moderator")
+    with pytest.raises(Refusal, match="report.target_missing"):
+        await file_report(core, None, "generation", 10**30, "huge")
