@@ -77,6 +77,7 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
     "image.rejected": ("That file can't be used: {reason}", "そのファイルは使えません: {reason}"),
     # why an image was not used: verification.imaging (English as its `reason`), matching, registry
     "image.unreadable_file": ("the file {name} could not be read", "ファイル {name} を読み込めませんでした"),
+    "image.not_a_file": ("{name} is {kind}, not an image file", "{name} は画像ファイルではありません（{kind}）"),
     "image.too_large": ("the file is {size_mb} MB; the limit is {limit_mb} MB",
                         "ファイルが {size_mb} MB あります（上限は {limit_mb} MB です）"),
     "image.empty": ("the file is empty (0 bytes)", "ファイルが空です（0 バイト）"),

@@ -10,7 +10,9 @@ frame-0 pick would let an uploader pass off a still they never posted, and an ar
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import warnings
 from pathlib import Path
 
@@ -46,21 +48,55 @@ def _unreadable(path: Path) -> ImageRejected:
     return ImageRejected(f"the file {path.name} could not be read", "image.unreadable_file", name=path.name)
 
 
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def read_file(path: Path | str, max_bytes: int) -> bytes:
+    """The bytes of a regular file, at most `max_bytes` of them: a device (/dev/zero), a FIFO, a socket or a folder
+    is refused with its kind named, and the read stops past the limit whatever the file's size says (st_size of
+    /proc files and devices is 0). Opened without blocking, so a FIFO with no writer cannot hang us."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise ImageRejected(f"{path.name} is a folder, not an image file", "image.not_a_file", name=path.name,
+                            kind="a folder") from None
+    except OSError:
+        raise _unreadable(path) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _kind_of(mode)
+        raise ImageRejected(f"{path.name} is {kind}, not an image file", "image.not_a_file", name=path.name,
+                            kind=kind)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        chunks, total = [], 0
+        try:
+            while chunk := file.read(min(1 << 20, max_bytes + 1 - total)):
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > max_bytes:
+                    raise too_large(max(total, os.fstat(fd).st_size), max_bytes)
+        except OSError:
+            raise _unreadable(path) from None
+    return b"".join(chunks)
+
+
 def _read_bytes(data: bytes | Path, max_bytes: int) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
     else:
-        path = Path(data)
-        try:
-            size = path.stat().st_size
-        except OSError:
-            raise _unreadable(path) from None
-        if size > max_bytes:
-            raise too_large(size, max_bytes)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            raise _unreadable(path) from None
+        raw = read_file(data, max_bytes)
     if not raw:
         raise ImageRejected("the file is empty (0 bytes)", "image.empty")
     if len(raw) > max_bytes:
