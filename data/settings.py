@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     generation_cooldown_s: float = 60.0
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    # image work in one process (uploads, trace and remake inputs): decoded at most this large (JPEGs decoded
+    # reduced, others shrunk at once), at most this many at once, and together within this much memory
+    image_decode_max_side: int = 2048
+    image_work_threads: int = 2
+    image_work_mb: int = 512
     # generated images whose content fingerprints are held in memory for tracing copies without a mark (the
     # newest; older ones are traced by their mark and metadata only): about 10.5 KiB each, see bench/trace.py
     trace_index_max_images: int = 50_000

@@ -34,7 +34,7 @@ def inputs(tmp_path):
     Image.new("RGB", (64, 64), "red").save(portfolio / "a.png")
     fifo = tmp_path / "a-fifo"
     os.mkfifo(fifo)
-    return {"device": (Path("/dev/zero"), "a device"), "fifo": (fifo, "a pipe (FIFO)"),
+    return {"device": (Path("/dev/zero"), "a device or another special file"), "fifo": (fifo, "a pipe (FIFO)"),
             "folder": (portfolio, "a folder")}, portfolio
 
 
