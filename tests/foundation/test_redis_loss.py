@@ -119,3 +119,36 @@ async def test_worker_survives_redis_restarts(tmp_path, own_redis):
     assert "Traceback" not in text, text
     assert text.count("worker lost Redis") == 2, text  # one line per outage, however long it lasts
     assert "worker stopped without Redis" in text or "lost Redis" in text
+
+
+async def test_bot_event_listener_survives_redis_restarts(tmp_path, own_redis, caplog):
+    """The bot's results poster (the part of the bot that lives on Redis): one line per outage, not one per
+    retry, and it hears events again once Redis is back. A real ResultsPoster over a real Core; the Discord side
+    is not needed for this (nothing is posted: the database has no results)."""
+    from types import SimpleNamespace
+
+    from bot.core.app import Core
+    from bot.discord.poster import ResultsPoster
+    from data.context import AppContext
+    from data.settings import Settings
+
+    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+                        redis_url=own_redis.url, redis_prefix="lost-bot", redis_retry_max_s=1)
+    Database(settings.database_url).upgrade()
+    app = AppContext.create(settings)
+    core = Core(app=app, queue=JobQueue(own_redis.url, "lost-bot"))
+    poster = ResultsPoster(SimpleNamespace(core=core))
+    caplog.set_level("WARNING", logger="mimic.discord.poster")
+    poster.start()
+    try:
+        await asyncio.wait_for(poster.ready.wait(), 10)
+        own_redis.stop()
+        await asyncio.sleep(5)
+        lines = [r for r in caplog.records if "event listener stopped" in r.getMessage()]
+        assert len(lines) == 1, [r.getMessage() for r in lines]
+        own_redis.start()
+        await asyncio.wait_for(poster.ready.wait(), 20)  # subscribed again: its own probe came back
+    finally:
+        await poster.stop()
+        await core.queue.aclose()
+        await app.aclose()
