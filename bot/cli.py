@@ -10,9 +10,20 @@ import sys
 from pathlib import Path
 
 from bot.logs import configure_logging
-from data.settings import ConfigError, Settings, load_settings
+from data.settings import ConfigError, Settings, load_settings, redact
 
 EXIT_CONFIG = 2
+
+
+def _port(text: str) -> int:
+    """--port: a TCP port, refused by argparse in one line (exit 2) when it is not one."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port lies between 0 and 65535 (not {port})")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="bot, web gallery and worker together (a small install)")
     run.add_argument("--no-worker", action="store_true", help="leave training and generation to other machines")
-    run.add_argument("--port", type=int, help="web gallery port (default: WEB_PORT)")
+    run.add_argument("--port", type=_port, help="web gallery port (default: WEB_PORT)")
 
     bot = sub.add_parser("bot", help="the Discord bot (needs DISCORD_TOKEN)")
     bot_sub = bot.add_subparsers(dest="bot_command", metavar="SUBCOMMAND")
@@ -32,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
 
     web = sub.add_parser("web", help="the public web gallery")
-    web.add_argument("--port", type=int, help="port (default: WEB_PORT)")
+    web.add_argument("--port", type=_port, help="port (default: WEB_PORT)")
     web.add_argument("--host", help="address to bind (default: WEB_HOST)")
     web.add_argument("--demo", action="store_true", help="serve the world `mimic demo` left (var/demo)")
 
@@ -60,12 +71,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings = None
     try:
         settings = load_settings()
         configure_logging(settings)
         return _dispatch(args, settings)
     except ConfigError as exc:
-        print(f"mimic: configuration error: {exc}", file=sys.stderr)
+        message = redact(str(exc), settings) if settings is not None else str(exc)
+        print(f"mimic: configuration error: {message}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

@@ -15,19 +15,19 @@ from bot.core.generations import trace_image, trace_summary
 from bot.i18n import t
 from data.db import Database
 from data.settings import Settings
+from verification.imaging import ImageRejected, read_file
 
 
 def trace_command(settings: Settings, image: Path, *, as_json: bool) -> int:
     index = None
-    try:
-        data = image.read_bytes()
+    try:  # a regular file only (not /dev/zero, a FIFO, a folder), read no further than the upload limit
+        data = read_file(image, settings.max_upload_bytes)
         index = _content_index(settings)
-        found = trace_image(data, settings=settings, db=index.db if index is not None else None, content_index=index,
-                            max_bytes=max(settings.max_upload_bytes, len(data)))
+        found = trace_image(data, settings=settings, db=index.db if index is not None else None, content_index=index)
         generation = trace_summary(found, settings.public_url)
-    except (OSError, Refusal) as exc:
-        reason = (t(exc.key, "en", **exc.params) if isinstance(exc, Refusal)
-                  else f"cannot read {image}: {exc.strerror}")
+    except (OSError, Refusal, ImageRejected) as exc:
+        reason = (t(exc.key, "en", **exc.params) if isinstance(exc, Refusal) else exc.reason
+                  if isinstance(exc, ImageRejected) else f"cannot read {image}: {exc.strerror}")
         print(json.dumps({"trace_id": None, "generation": None, "error": reason}) if as_json
               else f"{image}: {reason}", file=sys.stdout if as_json else sys.stderr)
         return 1

@@ -77,6 +77,11 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
     "image.rejected": ("That file can't be used: {reason}", "そのファイルは使えません: {reason}"),
     # why an image was not used: verification.imaging (English as its `reason`), matching, registry
     "image.unreadable_file": ("the file {name} could not be read", "ファイル {name} を読み込めませんでした"),
+    "image.is_folder": ("{name} is a folder, not an image file", "{name} はフォルダーです。画像ファイルではありません"),
+    "image.is_pipe": ("{name} is a pipe (FIFO), not an image file",
+                      "{name} は名前付きパイプです。画像ファイルではありません"),
+    "image.is_device": ("{name} is a device or another special file, not an image file",
+                        "{name} はデバイスか特殊ファイルです。画像ファイルではありません"),
     "image.too_large": ("the file is {size_mb} MB; the limit is {limit_mb} MB",
                         "ファイルが {size_mb} MB あります（上限は {limit_mb} MB です）"),
     "image.empty": ("the file is empty (0 bytes)", "ファイルが空です（0 バイト）"),

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
-from data.settings import ConfigError, Settings
+from data.settings import ConfigError, Settings, redact_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -19,11 +19,20 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
+        parsed.port  # noqa: B018 - a port that is not a number fails here, not at the first connection
     except ArgumentError:
         raise ConfigError("DATABASE_URL is malformed: expected sqlite:///path or postgresql://user@host/db") from None
+    except ValueError:  # SQLAlchemy's own parser: a port that is not a number, an IPv6 host without its "]"
+        raise ConfigError("DATABASE_URL is malformed: its port is not a number (IPv6 hosts go in brackets: "
+                          "postgresql://user@[::1]:5432/db)") from None
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a read-only VAR_DIR, a file in the way
+                raise ConfigError(f"the database folder {folder} cannot be created "
+                                  f"({exc.strerror or exc}): check VAR_DIR or DATABASE_URL") from None
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -64,7 +73,7 @@ class Database:
             with self.engine.connect():
                 pass
         except OperationalError as exc:
-            raise ConfigError(f"database unreachable at {make_url(self.url).render_as_string(hide_password=True)}: "
+            raise ConfigError(f"database unreachable at {redact_url(self.url)}: "
                               f"{str(exc.orig).strip().splitlines()[0] if exc.orig else 'connection failed'}") from None
 
     def upgrade(self, revision: str = "head", *, progress: Callable[[str, int], Any] | None = None) -> list[str]:
@@ -86,7 +95,11 @@ class Database:
                 if bar is not None:
                     bar.advance()
             cfg.attributes["on_version_apply"] = on_version_apply
-            command.upgrade(cfg, revision)
+            try:
+                command.upgrade(cfg, revision)
+            except OperationalError as exc:  # a read-only database file or folder, a full disk
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "the database refused the change"
+                raise ConfigError(f"the database at {redact_url(self.url)} cannot be upgraded: {reason}") from None
         return applied
 
     def dispose(self) -> None:

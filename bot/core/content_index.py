@@ -274,7 +274,7 @@ def trace_copy(data: bytes, image: Image.Image, index: ContentIndex | None, *,
     """What `mimic trace`, the web trace form and /trace read from an image: the invisible mark, C2PA or XMP
     (engine.trace), and when none of them gives an id, the generated image it is a copy of (source "content").
     `image` is `data` as verification.imaging.load_image decoded it. Raises engine.trace.TraceError."""
-    result = trace_image(data, max_pixels=max_pixels)
+    result = trace_image(data, max_pixels=max_pixels, decoded=image)
     if result.trace_id is not None or index is None:
         return result
     try:

@@ -173,6 +173,11 @@ def _visible_maker(maker: Maker | None) -> bool:
     return maker is not None and maker.visibility != Visibility.private.value and maker.status in LISTED_STATUSES
 
 
+def shown_to_public(maker: Maker | None) -> bool:
+    """Whether the public may see this maker and what was made with it (by link, for an unlisted one)."""
+    return _visible_maker(maker)
+
+
 def _generation_card(gen: Generation, maker: Maker, artist: ArtistView) -> GenerationCard:
     reason = ""
     if gen.taken_down:

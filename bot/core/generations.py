@@ -1,7 +1,6 @@
 """Generation and remake requests, deletion under the 48-hour lock, and trace look-ups."""
 from __future__ import annotations
 
-import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
-from bot.core.errors import Refusal
+from bot.core.errors import Refusal, is_row_id
 from bot.core.gallery import aware, generation_url
 from bot.core.makers import maker_named
 from data.credit import Credit, public_credit
@@ -125,6 +124,8 @@ async def _accept_remake_source(core: Core, actor: Actor, data: bytes) -> str:
 
 
 async def get_generation(core: Core, generation_id: int) -> Generation:
+    if not is_row_id(generation_id):
+        raise Refusal("generation.not_found", id=generation_id)
     gen = await core.db(lambda s: s.get(Generation, generation_id))
     if gen is None:
         raise Refusal("generation.not_found", id=generation_id)
@@ -208,8 +209,8 @@ def trace_image(data: bytes, *, settings, db, content_index, max_bytes: int | No
     from verification.imaging import ImageRejected, load_image
 
     try:
-        image = load_image(data, max_pixels=settings.max_image_pixels,
-                           max_bytes=max_bytes or settings.max_upload_bytes)
+        image = load_image(data, max_pixels=settings.max_image_pixels,  # decoded reduced: a 40 MP copy costs little
+                           max_bytes=max_bytes or settings.max_upload_bytes, max_side=settings.image_decode_max_side)
     except ImageRejected as exc:
         raise Refusal("image.rejected", reason=image_reason(exc)) from None
     try:  # the original bytes, so metadata is read too; the decoded image for a look-up by content
@@ -230,8 +231,11 @@ def trace_image(data: bytes, *, settings, db, content_index, max_bytes: int | No
 
 async def trace(core: Core, data: bytes) -> TraceFound:
     """`trace_image` off the event loop, with the process's shared content index."""
-    return await asyncio.to_thread(trace_image, data, settings=core.settings, db=core.app.db,
-                                   content_index=core.content_index)
+    from verification.imaging import decode_cost
+
+    cost = decode_cost(data, max_side=core.settings.image_decode_max_side)
+    return await core.app.image_work.run(trace_image, data, settings=core.settings, db=core.app.db, cost=cost,
+                                         content_index=core.content_index)
 
 
 def trace_summary(found: TraceFound, public_url: str) -> dict | None:

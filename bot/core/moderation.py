@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
-from bot.core.errors import Refusal
+from bot.core.errors import Refusal, is_row_id
+from bot.core.gallery import shown_to_public
 from data.models import (Artwork, Generation, GuildSettings, JobStatus, Maker, MakerStatus, Report, ReportStatus,
                          User)
 from engine.queue import generation_job_id
@@ -22,8 +23,8 @@ async def file_report(core: Core, actor: Actor | None, target_kind: str, target_
         raise Refusal("report.no_reason")
 
     def create(s: Session) -> Report:
-        if s.get(TARGETS[target_kind], target_id) is None:
-            raise Refusal("report.target_missing")
+        if not is_row_id(target_id) or not _visible_to(s, actor, s.get(TARGETS[target_kind], target_id)):
+            raise Refusal("report.target_missing")  # one answer for "none" and "not yours to see"
         report = Report(reporter_id=actor.user_id if actor else None, target_kind=target_kind,
                         target_id=target_id, reason=reason[:MAX_REASON], source=source)
         s.add(report)
@@ -33,6 +34,24 @@ async def file_report(core: Core, actor: Actor | None, target_kind: str, target_
         s.refresh(report)
         return report
     return await core.db(create)
+
+
+def _visible_to(s: Session, actor: Actor | None, target) -> bool:
+    """Whether the reporter may see the target: a maker or image the public sees, or their own (a private maker's
+    owner, an image's requester), or anything for a moderator. Anything else is reported on as if it did not exist,
+    so that reports cannot tell a private maker from a missing one."""
+    if target is None:
+        return False
+    if actor is not None and actor.is_moderator:
+        return True
+    if isinstance(target, Maker):
+        return shown_to_public(target) or (actor is not None and target.owner_id == actor.user_id)
+    if isinstance(target, Generation):
+        if actor is not None and target.requester_id == actor.user_id:
+            return True
+        maker = s.get(Maker, target.maker_id)
+        return shown_to_public(maker) or (actor is not None and maker is not None and maker.owner_id == actor.user_id)
+    return True
 
 
 async def open_reports(core: Core, actor: Actor, *, limit: int = 25) -> list[Report]:

@@ -12,7 +12,7 @@ from bot.core.errors import Refusal
 from bot.i18n import Text
 from data.models import Artwork
 from verification.hashing import Fingerprint, fingerprint
-from verification.imaging import ImageRejected, load_image, too_large
+from verification.imaging import ImageRejected, decode_cost, load_image, too_large
 from verification.matching import Portfolio, PortfolioEntry, match
 from verification.registry import check_upload
 from verification.storage import fingerprint_from_bytes, fingerprint_to_bytes
@@ -39,14 +39,16 @@ def image_reason(exc: ImageRejected) -> Text:
 
 
 def _decode(core: Core, data: bytes, *, candidate: bool) -> Fingerprint:
-    image = load_image(data, max_pixels=core.settings.max_image_pixels, max_bytes=core.settings.max_upload_bytes)
+    image = load_image(data, max_pixels=core.settings.max_image_pixels, max_bytes=core.settings.max_upload_bytes,
+                       max_side=core.settings.image_decode_max_side)  # hashing never needs more
     return fingerprint(image, candidate=candidate)
 
 
 async def fingerprint_bytes(core: Core, data: bytes, *, candidate: bool = False) -> tuple[str, Fingerprint, str]:
     """Check and hash an image off the event loop; returns (image blob, fingerprint, fingerprint blob)."""
     try:
-        fp = await asyncio.to_thread(_decode, core, data, candidate=candidate)
+        fp = await core.app.image_work.run(_decode, core, data, candidate=candidate,  # the process's bounded pool
+                                           cost=decode_cost(data, max_side=core.settings.image_decode_max_side))
     except ImageRejected as exc:
         raise Refusal("image.rejected", reason=image_reason(exc)) from None
     fp_blob = await core.app.blobs.aput(await asyncio.to_thread(fingerprint_to_bytes, fp))

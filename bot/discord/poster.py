@@ -41,6 +41,7 @@ PROGRESS_EVERY_S = 3.0
 TOKEN_LIFE_S = 15 * 60 - 30  # stop editing a little before Discord's 15 minutes
 CATCH_UP_WINDOW = timedelta(days=1)
 PURGE_EVERY_S = 60.0
+RETRY_FIRST_S = 0.5  # a lost Redis: the first reconnection after this long, doubling up to REDIS_RETRY_MAX_S
 CLAIM_TTL_S = 600  # a posting claim outlives any post; a process that died mid-post frees it this late
 
 
@@ -91,15 +92,21 @@ class ResultsPoster:
         self._current = None
 
     async def _run(self) -> None:
+        delay, lost = RETRY_FIRST_S, False
         while True:
             try:
                 await self._listen()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - Redis hiccup: reconnect after a pause, never die
+            except Exception as exc:  # noqa: BLE001 - Redis hiccup: reconnect with backoff, never die
+                if self.ready.is_set() or not lost:  # one line per outage, not one per retry
+                    log.warning("event listener stopped (%s); reconnecting with backoff",
+                                redact(str(exc), self.core.settings))
+                    delay = RETRY_FIRST_S
+                lost = True
                 self.ready.clear()
-                log.warning("event listener stopped (%s); reconnecting", redact(str(exc), self.core.settings))
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max(RETRY_FIRST_S, self.core.settings.redis_retry_max_s))
 
     async def _listen(self) -> None:
         events = self.core.app.events

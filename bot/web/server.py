@@ -1,7 +1,9 @@
 """The public web gallery: an aiohttp application over the gallery and moderation use cases.
 
 `build_web_app(core)` makes the application (tests start it on a random port); `serve_web(app, host=, port=)`
-runs it until cancelled, as `mimic web` and `mimic run` do."""
+runs it until cancelled, as `mimic web` and `mimic run` do, through `GalleryRunner`: requests that aiohttp cannot
+even parse (an over-long request line or header, a raw non-ASCII byte in the path) get our own error page and
+headers from it too, with one log line and no traceback."""
 from __future__ import annotations
 
 import asyncio
@@ -16,15 +18,17 @@ from yarl import URL
 
 from bot.core.app import Core
 from bot.ops import add_ops
-from bot.web import api, views
+from bot.web import api, i18n, views
 from bot.web.images import ThumbnailCache
 from bot.web.security import RedisGuard, SharedCsrf, SharedRateLimiter, safe_headers, trusted_networks
 from bot.web.state import GALLERY, Gallery, WebLimits
-from data.settings import ConfigError
+from data.settings import ConfigError, redact_url
 
 log = logging.getLogger("mimic.web")
 HERE = Path(__file__).parent
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small fields around an upload
+# what requests that never reach the application are answered with: the page (by status) and the headers
+PROTOCOL_ANSWERS = web.AppKey("protocol_answers", tuple)
 
 
 def _templates() -> jinja2.Environment:
@@ -43,7 +47,7 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
         raise ConfigError(f"WEB_TRUSTED_PROXIES: {exc}") from None
     # what the install's web processes share; short timeouts: a form waits at most this long on a sick Redis
     redis = aioredis.Redis.from_url(core.app.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    guard = RedisGuard(core.app.redis_url.split("@")[-1])  # no password in a log line
+    guard = RedisGuard(redact_url(core.app.redis_url))  # no password in a log line
     prefix = f"{settings.redis_prefix}:web"
     gallery = Gallery(core=core, templates=_templates(),
                       csrf=SharedCsrf(secret, redis, f"{prefix}:csrf-secret", guard=guard),
@@ -54,7 +58,9 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     app = web.Application(client_max_size=settings.max_upload_bytes + FORM_OVERHEAD,
                           middlewares=[views.error_pages])
     app[GALLERY] = gallery
-    app.on_response_prepare.append(partial(_safe_headers, safe_headers(_blob_origins(settings, core.app.blobs))))
+    headers = safe_headers(_blob_origins(settings, core.app.blobs))
+    app.on_response_prepare.append(partial(_safe_headers, headers))
+    app[PROTOCOL_ANSWERS] = (headers, {status: _plain_error_page(gallery.templates, status) for status in (400, 500)})
 
     async def shared_secret(_app: web.Application) -> None:  # before the first page: every form signed alike
         await gallery.csrf.load()
@@ -85,10 +91,78 @@ async def _safe_headers(headers: dict[str, str], request: web.Request, response:
     response.headers.pop("Server", None)  # no software versions for scanners
 
 
+def _plain_error_page(templates: jinja2.Environment, status: int) -> str:
+    """Our error page for a request we could not read (no locale, no cookies, no path to trust): in English, with the
+    language switch to the home page."""
+    _ = partial(i18n.text, i18n.DEFAULT)
+    title, message = (("error.generic.title", "error.bad_request") if status < 500 else
+                      ("error.500.title", "error.500.body"))
+    return templates.get_template("error.html").render(
+        lang=i18n.DEFAULT, other_lang="ja", _=_, nav=views.NAV, active="", switch_url="/?lang=ja",
+        title=_(title), message=_(message))
+
+
+class _PlainResponse(web.Response):
+    """A response sent outside the application (no on_response_prepare): our headers, and no `Server` banner."""
+
+    def __init__(self, *, extra_headers: dict[str, str], **kwargs):
+        super().__init__(**kwargs)
+        self._extra_headers = extra_headers
+
+    async def _prepare_headers(self) -> None:  # aiohttp sets `Server: Python/... aiohttp/...` in here
+        await super()._prepare_headers()
+        self.headers.pop("Server", None)
+        for name, value in self._extra_headers.items():
+            self.headers.setdefault(name, value)
+
+
+class _GalleryProtocol(web.RequestHandler):
+    """aiohttp's connection handler, answering what it cannot parse with our page instead of its own (which echoes
+    the request line, names aiohttp's version and logs a traceback per request)."""
+
+    answers: tuple[dict[str, str], dict[int, str]] = ({}, {})
+
+    def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if status >= 500:
+            log.error("web request failed before the application: %s", type(exc).__name__ if exc else status)
+        else:  # a malformed request is the client's doing: worth a line, not a traceback
+            log.info("refused a malformed request from %s: %s (%s)", request.remote, status,
+                     type(exc).__name__ if exc else "unreadable")
+        if request.writer.output_size > 0:
+            raise ConnectionError("a response was already under way")
+        headers, pages = self.answers
+        page = pages.get(400 if status < 500 else 500, "")
+        response = _PlainResponse(status=status, text=page, content_type="text/html", charset="utf-8",
+                                  extra_headers={**headers, "Cache-Control": "no-store"})
+        response.force_close()
+        return response
+
+
+class _GalleryServer(web.Server):
+    answers: tuple[dict[str, str], dict[int, str]] = ({}, {})
+
+    def __call__(self) -> web.RequestHandler:
+        handler = _GalleryProtocol(self, loop=self._loop, **self._kwargs)
+        handler.answers = self.answers
+        return handler
+
+
+class GalleryRunner(web.AppRunner):
+    """web.AppRunner whose connections answer unparseable requests with the gallery's own error page and headers."""
+
+    async def _make_server(self) -> web.Server:
+        plain = await super()._make_server()
+        server = _GalleryServer(plain.request_handler, request_factory=plain.request_factory,
+                                handler_cancellation=plain.handler_cancellation, loop=plain._loop, **plain._kwargs)
+        server.answers = self.app.get(PROTOCOL_ANSWERS, ({}, {}))
+        return server
+
+
 async def serve_web(app, *, host: str, port: int) -> None:
     """Serve the gallery until cancelled."""
     core = Core.create(app, providers={})  # the gallery verifies no accounts
-    runner = web.AppRunner(build_web_app(core))
+    runner = GalleryRunner(build_web_app(core))
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

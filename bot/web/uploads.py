@@ -2,7 +2,11 @@
 
 We stream the parts instead of `request.post()` so that an oversized file gets a polite page: its bytes past the
 limit are read and dropped (a browser still sending its upload would otherwise see a reset connection instead of
-our answer). Beyond `drain_cap` we stop reading and let aiohttp close the connection."""
+our answer). Beyond `drain_cap` we stop reading and let aiohttp close the connection.
+
+Every byte read counts toward that cap, text fields included, however the body arrives (a chunked body has no
+Content-Length to check first): the text of our forms is small, so more than `MAX_TEXT` bytes of it, or more than
+`MAX_FIELDS` fields, stops the reading at once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,6 +15,8 @@ from aiohttp import web
 
 CHUNK = 64 * 1024
 MAX_FIELD = 4096  # text fields of our forms are short
+MAX_FIELDS = 32  # parts in one form (ours have a handful)
+MAX_TEXT = 64 * 1024  # all text fields of one form together, as read (multipart boundaries and headers aside)
 
 
 @dataclass
@@ -35,11 +41,18 @@ async def read_form(request: web.Request, *, max_file_bytes: int, drain_cap: int
                 form.fields[key] = value[:MAX_FIELD]
         return form
     reader = await request.multipart()
-    seen = 0
+    seen = text = parts = stored = 0
     while (part := await reader.next()) is not None:
-        if part.filename is None:  # a text field
-            value = await _read_capped(part, MAX_FIELD)
-            seen += len(value)
+        parts += 1
+        if parts > MAX_FIELDS:
+            raise UploadTooLarge()
+        if part.filename is None:  # a text field: kept up to MAX_FIELD, every byte read counted
+            value = bytearray()
+            while chunk := await part.read_chunk(CHUNK):
+                seen, text = seen + len(chunk), text + len(chunk)
+                if text > MAX_TEXT or seen > drain_cap:
+                    raise UploadTooLarge()
+                value.extend(chunk[: max(0, MAX_FIELD - len(value))])
             form.fields[part.name or ""] = value.decode("utf-8", "replace")
             continue
         data = bytearray()
@@ -47,18 +60,11 @@ async def read_form(request: web.Request, *, max_file_bytes: int, drain_cap: int
             seen += len(chunk)
             if seen > drain_cap:
                 raise UploadTooLarge()
-            if len(data) + len(chunk) > max_file_bytes:
+            if stored + len(data) + len(chunk) > max_file_bytes:  # all files of the form together
                 form.too_big = True
             if not form.too_big:
                 data.extend(chunk)
         if not form.too_big and data:
             form.files[part.name or ""] = bytes(data)
+            stored += len(data)
     return form
-
-
-async def _read_capped(part, limit: int) -> bytes:
-    data = bytearray()
-    while chunk := await part.read_chunk(CHUNK):
-        if len(data) < limit:
-            data.extend(chunk[: limit - len(data)])
-    return bytes(data)

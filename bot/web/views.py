@@ -10,7 +10,7 @@ from PIL import Image
 from yarl import URL
 
 from bot.core import gallery as views_of
-from bot.core.errors import Refusal
+from bot.core.errors import Refusal, is_row_id
 from bot.web import i18n, share
 from bot.web.conditional import image_headers, not_modified, ranged_response
 from bot.web.images import as_png, make_thumbnail
@@ -386,7 +386,7 @@ async def report_submit(request: web.Request) -> web.Response:
     except ValueError:
         target_id = 0
     try:
-        if kind not in REPORTABLE or target_id <= 0:
+        if kind not in REPORTABLE or not is_row_id(target_id):  # 99999999999999999999999: a 400, not a 500
             raise Refusal("report.bad_target")
         await file_report(g.core, None, kind, target_id, str(form.get("reason", "")), source="web")
     except Refusal as refusal:

@@ -4,6 +4,7 @@ English equals the sentence that logs and the command line print."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import struct
 import zlib
@@ -63,6 +64,13 @@ def _truncated() -> bytes:
     return data[: len(data) // 2]
 
 
+def _special(tmp, kind: str):
+    """Something named gone.png that is not a regular file: a folder, a FIFO, or a link to /dev/null."""
+    path = tmp / "gone.png"
+    {"folder": path.mkdir, "fifo": lambda: os.mkfifo(path), "device": lambda: path.symlink_to("/dev/null")}[kind]()
+    return path
+
+
 # one real input per reason load_image gives: (data, keyword arguments)
 CASES = {
     "image.unreadable_file": lambda tmp: (tmp / "gone.png", {}),
@@ -76,6 +84,9 @@ CASES = {
     "image.too_small": lambda tmp: (encoded(Image.new("RGB", (8, 8))), {}),
     "image.animated": lambda tmp: (_animated(), {}),
     "image.corrupt": lambda tmp: (_truncated(), {}),
+    "image.is_folder": lambda tmp: (_special(tmp, "folder"), {}),
+    "image.is_pipe": lambda tmp: (_special(tmp, "fifo"), {}),
+    "image.is_device": lambda tmp: (_special(tmp, "device"), {}),
 }
 # Pillow opens no file with an empty canvas, and always says how many pixels a bomb has
 UNREACHABLE = {"image.no_pixels", "image.decompression_bomb_unsized"}
