@@ -87,6 +87,8 @@ async def request_generation(core: Core, actor: Actor, maker_name: str, prompt: 
         is_owner = maker.owner_id == actor.user_id
         if maker.status in (MakerStatus.revoked.value, MakerStatus.taken_down.value):
             raise Refusal("generate.maker_revoked", name=maker.name)
+        if maker.status == MakerStatus.suspended.value:
+            raise Refusal("generate.maker_suspended", name=maker.name)
         if maker.status != MakerStatus.ready.value:
             raise Refusal("generate.maker_not_ready", name=maker.name, status=maker.status)
         if not is_owner and maker.usage == UsageScope.not_allowed.value:

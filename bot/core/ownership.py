@@ -114,7 +114,7 @@ async def _check_upload(core: Core, actor: Actor, upload, portfolio: Portfolio) 
         return ImageCheck(upload.filename, False, str(why), message=why)
     decision = await _registry_check(core, actor, fp, upload.filename, "maker upload")
     if not decision.allowed:
-        return ImageCheck(upload.filename, False, decision.reason, someone_elses=decision.incident != "none",
+        return ImageCheck(upload.filename, False, decision.reason, someone_elses=decision.incident in ("someone_elses", "no_ai"),
                           message=Text(decision.key))
     verdict = await asyncio.to_thread(match, fp, portfolio) if len(portfolio) else None
     if verdict is None:
