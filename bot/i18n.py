@@ -141,6 +141,11 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
                              "このファイルはAIによる生成物と記録されています（{source}）。生成画像は学習に使いません"),
     "provenance.creator_matches": ("the file names you as its creator ({source})",
                                    "ファイルの作者情報があなたと一致します（{source}）"),
+    "provenance.bad_file": ("Name the file by the first {length} or more hex digits of its sha256, as the refusal "
+                            "showed.", "拒否メッセージに表示された sha256 の先頭{length}桁以上の16進数でファイルを指定してください。"),
+    "provenance.allowed": ("Allowed: file {sha} may now be used by {user}.", "許可しました: {user} はファイル {sha} "
+                           "を使えます。"),
+    "remake.provenance": ("That image can't be remade: {reason}.", "その画像はリメイクできません: {reason}。"),
     "provenance.supported": ("{reason}; {support}", "{reason}。{support}"),
     "ownership.lost": ("An artist posted a work you had claimed earlier than you did, so it is theirs now: your "
                        "post {post}, theirs {other} ({date}). Makers that learned from it are suspended: {makers}. "
