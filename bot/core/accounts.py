@@ -12,6 +12,7 @@ from bot.core.disputes import settle_claims
 from bot.core.errors import Refusal
 from data.models import Artwork, Challenge, SocialAccount, User, utcnow
 from verification import accounts as proof
+from verification.provenance import read_provenance
 from verification.providers.base import SocialError
 from verification.registry import ArtworkItem, ClaimResult, claim_artworks
 
@@ -127,6 +128,10 @@ async def index_portfolio(core: Core, user_id: int, social_account: SocialAccoun
     for item in items:
         if item.media_url in known:
             result.already_known += 1
+            continue
+        generated = (await asyncio.to_thread(read_provenance, item.image_bytes)).generated
+        if generated:  # a posted AI image (ours carry trainedAlgorithmicMedia) is nobody's work to train on
+            result.skipped.append(f"{item.post_url}: the file says it was made by AI ({generated[0].source})")
             continue
         try:
             image_blob, fp, fp_blob = await fingerprint_bytes(core, item.image_bytes)

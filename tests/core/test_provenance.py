@@ -135,6 +135,13 @@ async def test_uploads_that_forbid_training_or_name_someone_else_are_refused_in_
     assert "作者情報があなたと一致" in t(created.accepted[0].message.key, "ja", **created.accepted[0].message.params)
 
 
+async def test_a_posted_ai_image_is_not_claimed_as_the_artists_work(world, ctx):
+    core, fake, ids, drawings = world
+    ours = encode_png(drawings[0], xmp_fields={"credit": "aoi"})  # a mimic result the artist shared
+    result = await link(core, fake, ids["aoi"], "aoi.bsky.social", [ours, drawings[1]], ARTIST_DATES[:2])
+    assert result.indexed == 1 and len(result.skipped) == 1 and "made by AI" in result.skipped[0]
+
+
 async def test_a_remake_input_that_forbids_ai_use_is_refused(world, ctx):
     core, fake, ids, drawings = world
     with ctx.db.session() as s:
