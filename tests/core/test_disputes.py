@@ -219,3 +219,18 @@ async def test_an_artist_contests_a_refused_claim(world, ctx):
     assert [d.dispute.id for d in await open_disputes(core, mod)] == [dispute.id]
     _, change = await decide_dispute(core, mod, dispute.id, "move")
     assert change.winner_id == ids["aoi"] and change.loser_id == ids["thief"]
+
+
+async def test_a_backdated_bluesky_post_does_not_win_by_its_own_date(world, ctx):
+    core, fake, ids, drawings = world
+    await link(core, fake, ids["aoi"], "aoi.bsky.social", drawings[:2], ARTIST_DATES[:2])
+    actor = Actor(user_id=ids["thief"])
+    challenge = await start_verification(core, actor, "bluesky", "thief.bsky.social")
+    account = fake.add_account("bluesky", "thief.bsky.social", bio=challenge.code)
+    for img in drawings[:2]:  # the record claims 2019; the AppView saw it in November 2026
+        fake.add_post(account, images=[jpeg(img, 80)], posted_at=datetime(2019, 1, 1, tzinfo=timezone.utc),
+                      indexed_at=THIEF_DATES[0])
+    result = await check_verification(core, actor)
+    assert (len(result.conflicts), result.moved, result.disputed) == (2, [], [])
+    with ctx.db.session() as s:
+        assert {a.owner_id for a in s.exec(select(Artwork)).all()} == {ids["aoi"]}
