@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from data.settings import ConfigError, Settings
+from data.settings import ConfigError
 
 log = logging.getLogger("mimic.blobs")
 _HEX = frozenset("0123456789abcdef")
@@ -306,16 +306,4 @@ class FolderBlobStore(BlobStore):
                 continue
 
 
-def open_blob_store(settings: Settings, *, create: bool = True) -> BlobStore:
-    """The store the settings name: S3-compatible storage for `STORAGE_URL=s3://...`, else the local folder.
-
-    `create=False` opens it for reading only (no folder made, no bucket checked)."""
-    if settings.storage_url:
-        from data.blobs_s3 import S3BlobStore
-
-        return S3BlobStore.from_settings(settings)
-    return FolderBlobStore(settings.blob_dir, create=create)
-
-
-__all__ = ["BlobDamaged", "BlobError", "BlobNotFound", "BlobStore", "FolderBlobStore", "blob_key",
-           "open_blob_store"]
+__all__ = ["BlobDamaged", "BlobError", "BlobNotFound", "BlobStore", "FolderBlobStore", "blob_key"]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from data.blobs import BlobError, BlobNotFound, BlobStore, open_blob_store
+from data.blob_stores import open_blob_store
+from data.blobs import BlobError, BlobNotFound, BlobStore
 from data.db import Database
 from data.events import EventBus
 from data.metrics import ErrorCountingBlobs, Metrics
