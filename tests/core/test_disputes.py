@@ -15,6 +15,7 @@ from bot.core.disputes import (contest, decide_dispute, decision_notices, open_d
                                suspended_makers)
 from bot.core.gallery import generation_view, is_public_blob, maker_detail
 from bot.core.generations import request_generation
+from bot.core.posting import unposted_card
 from bot.core.makers import Upload, create_maker
 from bot.i18n import t
 from data.models import (Artwork, AuditEvent, Dispute, Generation, JobStatus, Maker, MakerStatus, Report,
@@ -130,6 +131,7 @@ async def test_thief_first_then_artist_ownership_moves_and_the_thiefs_maker_stop
     assert card.gone and card.gone_reason == "maker_suspended" and card.image_blobs == []
     assert not await is_public_blob(core, gen.image_blobs[0])
     assert (await maker_detail(core, "stolen")).card.gone
+    assert await unposted_card(core, gen.id) is None  # a restart's catch-up won't post it either
     with pytest.raises(Refusal, match="generate.maker_suspended"):
         await request_generation(core, thief, "stolen", "more")
     # the artist's maker is accepted, with no report against them; the thief can't use the work any more
