@@ -4,6 +4,7 @@ DM in their language); the reverse order refuses the thief; same-day posts wait 
 moderator decides; an artist can /contest. The fake Bluesky's posts carry their dates."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -15,6 +16,7 @@ from data.events import GenerationDone
 from data.models import Dispute, JobStatus, Maker, MakerStatus, Report, TrainingJob
 from engine.jobs import finish_training
 from tests.bot.test_artist_journey import _jpeg, _png
+from tests.fakes.discord_server import Upload
 from verification.synthetic import draw_illustration
 
 CODE = re.compile(r"mimic-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -121,3 +123,21 @@ async def test_same_day_posts_wait_for_a_moderator_then_contest(world):
                                    user="artist")
     assert f"dispute {disputes[0].id}" in contested.content
     assert any("contested" in text for text in dms(world, "thief"))
+
+
+async def test_a_file_that_forbids_ai_training_is_refused_in_the_artists_language(world):
+    drawings = [draw_illustration(seed, (256, 256)) for seed in range(31, 33)]
+    await verify(world, "artist", "aoi.bsky.social", [_png(d) for d in drawings], ARTIST_DATES, locale="ja")
+    out = io.BytesIO()
+    packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              '<rdf:Description rdf:about="" xmlns:plus="http://ns.useplus.org/ldf/xmp/1.0/"><plus:DataMining>'
+              'http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING</plus:DataMining></rdf:Description>'
+              '</rdf:RDF></x:xmpmeta>')
+    drawings[0].convert("RGB").save(out, "JPEG", quality=90, xmp=packet.encode())
+    _, _, ja = await world.submit_form("maker create", {"name": "aoi"}, [Upload("dmi.jpg", out.getvalue())],
+                                       user="artist", locale="ja")
+    assert "AI学習を禁止" in ja.content and "DMI-PROHIBITED-AIMLTRAINING" in ja.content, ja.content
+    _, _, en = await world.submit_form("maker create", {"name": "aoi"}, [Upload("dmi.jpg", out.getvalue())],
+                                       user="artist")
+    assert "the file's own metadata forbids AI training" in en.content
+    assert await world.core.db(lambda s: s.exec(select(Maker)).all()) == []
