@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
     upgrade.add_argument("--json", action="store_true", help="as JSON")
+    from bot import commands_disputes  # the disputes CLI and the orphan pruning keep their arguments beside their code
+
+    commands_disputes.add_prune_arguments(db_sub)
+    commands_disputes.add_arguments(sub)
 
     verify = sub.add_parser("verify-files", help="match candidate images against a folder of posted images")
     from verification.verify_files import add_verify_files_arguments  # the contract lives beside its code
@@ -88,6 +92,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
     if getattr(args, "demo", False):
         settings = settings.for_demo()
+    if command == "disputes" or (command == "db" and args.db_command == "prune-orphans"):
+        from bot.commands_disputes import run_command
+
+        return run_command(settings, args)
     if command == "db":
         from bot.console import Progress
         from data.db import Database

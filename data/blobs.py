@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
@@ -166,6 +167,10 @@ class BlobStore:
         """Raise BlobError when the store cannot be reached (readiness probes)."""
         raise NotImplementedError
 
+    def listing(self, *, older_than_s: float = 0.0) -> Iterable[str]:
+        """The digests of every blob stored at least `older_than_s` seconds ago (for pruning orphans)."""
+        raise NotImplementedError
+
     def presigned_url(self, digest: str, *, expires_s: int, content_type: str | None = None) -> str | None:
         """A time-limited URL that serves the blob directly, where the backend can make one."""
         return None
@@ -290,6 +295,15 @@ class FolderBlobStore(BlobStore):
 
     def files(self) -> Iterable[Path]:
         return (p for p in self.root.glob("??/??/*") if p.is_file() and not p.name.startswith("."))
+
+    def listing(self, *, older_than_s: float = 0.0) -> Iterable[str]:
+        cutoff = time.time() - older_than_s
+        for path in self.files():
+            try:
+                if len(path.name) == 64 and path.stat().st_mtime <= cutoff:
+                    yield path.name
+            except FileNotFoundError:  # deleted meanwhile
+                continue
 
 
 __all__ = ["BlobDamaged", "BlobError", "BlobNotFound", "BlobStore", "FolderBlobStore", "blob_key"]

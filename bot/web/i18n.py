@@ -37,6 +37,9 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
         "tomb.title": "Withdrawn",
         "tomb.maker_revoked": "The artist revoked this maker. Its images are no longer shown.",
         "tomb.maker_taken_down": "This maker was taken down by the moderators. Its images are no longer shown.",
+        "tomb.maker_suspended": "This maker is suspended: it learned from a work that turned out to be another "
+                                "artist's. Its images are no longer shown.",
+        "status.suspended": "Suspended",
         "tomb.taken_down": "This image was taken down.",
         "tomb.alt": "Withdrawn image",
         "gens.title": "Generations", "remakes.title": "Remakes", "gens.empty": "Nothing here yet.",
@@ -128,6 +131,8 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
         "tomb.title": "取り下げ済み",
         "tomb.maker_revoked": "作者がこのメーカーを取り下げました。画像は表示されません。",
         "tomb.maker_taken_down": "このメーカーはモデレーターにより削除されました。画像は表示されません。",
+        "tomb.maker_suspended": "このメーカーは停止中です。他の作家の作品から学習していたためです。画像は表示されません。",
+        "status.suspended": "停止中",
         "tomb.taken_down": "この画像は削除されました。",
         "tomb.alt": "取り下げられた画像",
         "gens.title": "生成画像", "remakes.title": "リメイク", "gens.empty": "まだ何もありません。",
