@@ -79,6 +79,7 @@ class User(SQLModel, table=True):
     banned: bool = False
     banned_reason: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    erased_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))  # account deleted (data rights)
 
 
 class SocialAccount(SQLModel, table=True):
