@@ -225,6 +225,7 @@ async def delete(request: web.Request) -> web.Response:
         await data_rights.erase_user(g.core, actor, actor.user_id)
     except Refusal as refusal:
         return _refusal(request, refusal)
+    sessions.forget(request)
     response = render(request, "me_deleted.html", active="")
     sessions.sign_out(response, request)
     return response

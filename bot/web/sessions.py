@@ -21,6 +21,7 @@ SESSION_COOKIE = "mimic_session"
 PURPOSE = "session"
 LIFETIME_S = 7 * 86400
 MAX_COOKIE = 600
+SIGNED_OUT = web.RequestKey("mimic_signed_out", bool)
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,15 @@ def _parse(raw: str | None) -> tuple[str, str, Viewer] | None:
     return body, signature, Viewer(user_id, str(name)[:100])
 
 
+def forget(request: web.Request) -> None:
+    """This request's page is rendered signed out (the account was just deleted), whatever its cookie says."""
+    request[SIGNED_OUT] = True
+
+
 def viewer(request: web.Request) -> Viewer | None:
     """Who the cookie names, checked against the secret this process holds now (for the page header)."""
+    if request.get(SIGNED_OUT):
+        return None
     parsed = _parse(request.cookies.get(SESSION_COOKIE))
     if parsed is None:
         return None
