@@ -6,7 +6,7 @@ artworks and their hashes, makers with their training images and jobs, generatio
 with their makers, reports, audit events) and `images/<sha256>.<ext>` for every image of theirs still stored.
 
 Erase keeps only what moderation must keep, and says so (ERASE_KEEPS): the registry fingerprints of the person's
-works (so nobody else can claim or train on them), their makers as tombstones, the fingerprints of generated images
+works with the public post proving each (so nobody else can claim or train on them), their makers as tombstones, the fingerprints of generated images
 (so copies still trace), report and audit records without personal text, and a ban (the Discord id of a banned
 person stays, else a ban would end with a new sign-in)."""
 from __future__ import annotations
@@ -29,7 +29,8 @@ from data.models import (Artwork, AuditEvent, Challenge, Generation, Maker, Make
                          SocialAccount, TrainingJob, User)
 
 EXPORT_FORMAT = "mimic-export/1"
-PERSONAL_DETAIL = ("reason", "prompt", "note", "handle", "display_name", "message")  # free text in audit details
+# free text and links in audit details that name or quote the person
+PERSONAL_DETAIL = ("reason", "prompt", "note", "handle", "display_name", "message", "source_url", "filename")
 ERASE_KEEPS = ("fingerprints", "tombstones", "trace", "records", "ban")  # message keys account.erase.keeps.*
 LIVE = {MakerStatus.draft.value, MakerStatus.pending_review.value, MakerStatus.training.value,
         MakerStatus.ready.value, MakerStatus.failed.value}
@@ -203,10 +204,12 @@ async def erase_user(core: Core, actor: Actor, user_id: int) -> Erased:
             gen.taken_down = True  # shown as a tombstone: the image was theirs
             s.add(gen)
         for artwork in s.exec(select(Artwork).where(Artwork.owner_id == user_id)):
-            # the registry fingerprint (hashes, date, fingerprint file) keeps protecting the work; the copy goes
+            # the registry entry (hashes, date, fingerprint file, and the public post that proves whose work it is:
+            # verification.registry counts a claim with a source_url as ownership) keeps protecting the work; the
+            # stored copy goes
             if artwork.blob:
                 blobs.append(artwork.blob)
-            artwork.blob, artwork.source_url, artwork.media_url, artwork.social_account_id = "", "", "", None
+            artwork.blob, artwork.media_url, artwork.social_account_id = "", "", None
             s.add(artwork)
         s.flush()
         for account in s.exec(select(SocialAccount).where(SocialAccount.user_id == user_id)):

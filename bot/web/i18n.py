@@ -145,7 +145,8 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
                           "your artwork copies, the images you asked for and your name and linked accounts are "
                           "deleted. This cannot be undone.",
         "me.delete.keeps": "Kept, because moderation needs it:",
-        "me.delete.keeps.fingerprints": "the registry fingerprints of your works (so nobody else can claim or train on them)",
+        "me.delete.keeps.fingerprints": "the registry fingerprints of your works and the public posts that prove them "
+                                        "(so nobody else can claim or train on them)",
         "me.delete.keeps.tombstones": "your makers' names, as withdrawn tombstones",
         "me.delete.keeps.trace": "fingerprints of generated images, so copies found elsewhere still trace",
         "me.delete.keeps.records": "reports and moderation records, without any text you wrote",
@@ -284,7 +285,8 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
         "me.delete.body": "有効なメーカー {count} 件をすぐに取り下げ、そのモデル、学習画像、作品のコピー、あなたが依頼した画像、"
                           "名前と連携アカウントを削除します。元に戻せません。",
         "me.delete.keeps": "モデレーションに必要なため、次のものは残ります:",
-        "me.delete.keeps.fingerprints": "あなたの作品の登録指紋（ほかの人が自分の作品として登録したり学習したりできないように）",
+        "me.delete.keeps.fingerprints": "あなたの作品の登録指紋と、それを証明する公開投稿のアドレス（ほかの人が自分の作品として"
+                                        "登録したり学習したりできないように）",
         "me.delete.keeps.tombstones": "メーカー名（取り下げ済みの表示として）",
         "me.delete.keeps.trace": "生成画像の指紋（ほかの場所で見つかったコピーをたどれるように）",
         "me.delete.keeps.records": "通報とモデレーションの記録（あなたが書いた文は除きます）",

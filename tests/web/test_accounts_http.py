@@ -223,3 +223,22 @@ async def test_japanese_owner_pages(world):
         assert "このメーカーで作られたすべての画像" in page and "依頼者" in page
         page = await (await artist.get(f"{world.base}/me/delete?lang=ja")).text()
         assert "アカウントを削除しますか" in page
+
+
+async def test_a_fan_sees_their_requests_and_withdraws_one_after_the_lock(world):
+    seeded = world.seeded
+    async with browser_session() as fan:
+        await sign_in(world, fan, "fan")
+        page = await (await fan.get(f"{world.base}/me")).text()
+        assert "a girl with a red umbrella in the rain" in page and "private maker output" in page  # their own
+        assert page.count('action="/me/requests/') == 1  # only "old" is past its 48-hour lock
+        token = await _token(fan, f"{world.base}/me")
+        async with fan.post(f"{world.base}/me/requests/{seeded.gens['traced']}/withdraw",
+                            data={"csrf": token}) as locked:
+            assert locked.status == 400 and "stay up for 48 hours" in await locked.text()
+        async with fan.post(f"{world.base}/me/requests/{seeded.gens['old']}/withdraw", data={"csrf": token}) as done:
+            assert done.status == 200 and "The request is withdrawn." in await done.text()
+    with world.core.app.db.session() as s:
+        assert s.get(Generation, seeded.gens["old"]).taken_down
+        assert not s.get(Generation, seeded.gens["traced"]).taken_down
+    assert not world.core.app.blobs.exists(seeded.blobs["old.image"])
