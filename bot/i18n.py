@@ -335,6 +335,10 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
     # --- the operator's command line and data rights -------------------------------------------------------
     "admin.user_ambiguous": ("More than one person is called “{name}”: give their id (mimic admin users).",
                              "「{name}」という名前の人が複数います。ID で指定してください（mimic admin users）。"),
+    "export.not_found": ("That export is gone: please ask for a new one.",
+                         "その書き出しはもうありません。もう一度書き出してください。"),
+    "export.not_yours": ("That export belongs to someone else.", "その書き出しはほかの人のものです。"),
+    "export.not_ready": ("That export is not ready yet.", "その書き出しはまだできていません。"),
     "unban.not_banned": ("That person is not banned.", "その人は利用停止されていません。"),
     "admin.revoked": ("Revoked {name}: its queued and running jobs were stopped and its model deleted.",
                       "{name} を取り消しました。待機中・実行中の処理を止め、モデルを削除しました。"),

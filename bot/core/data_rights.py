@@ -6,29 +6,23 @@ artworks and their hashes, makers with their training images and jobs, generatio
 with their makers, reports, audit events) and `images/<sha256>.<ext>` for every image of theirs still stored.
 
 Erase keeps only what moderation must keep, and says so (ERASE_KEEPS): the registry fingerprints of the person's
-works with the public post proving each (so nobody else can claim or train on them), their makers as tombstones, the fingerprints of generated images
-(so copies still trace), report and audit records without personal text, and a ban (the Discord id of a banned
+works with the public post proving each (so nobody else can claim or train on them), their makers as tombstones,
+the fingerprints of generated images (so copies still trace), report and audit records without personal text, and a ban (the Discord id of a banned
 person stays, else a ban would end with a new sign-in)."""
 from __future__ import annotations
 
 import asyncio
-import io
-import json
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 
-from sqlmodel import Session, SQLModel, or_, select
+from sqlmodel import Session, or_, select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
 from data.blobs import BlobError, BlobNotFound
-from data.media import file_extension
-from data.models import (Artwork, AuditEvent, Challenge, Generation, Maker, MakerImage, MakerStatus, Report,
-                         SocialAccount, TrainingJob, User)
-
-EXPORT_FORMAT = "mimic-export/1"
+from data.exports import build_export
+from data.models import (Artwork, AuditEvent, Challenge, ExportJob, Generation, JobStatus, Maker, MakerImage,
+                         MakerStatus, Report, SocialAccount, TrainingJob, User)
 # free text and links in audit details that name or quote the person
 PERSONAL_DETAIL = ("reason", "prompt", "note", "handle", "display_name", "message", "source_url", "filename")
 ERASE_KEEPS = ("fingerprints", "tombstones", "trace", "records", "ban")  # message keys account.erase.keeps.*
@@ -42,102 +36,68 @@ def _may_act_for(actor: Actor, user_id: int) -> None:
         raise Refusal("permission.moderator_only")
 
 
-def _row(model: SQLModel, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    out = {}
-    for key, value in model.model_dump().items():
-        if key in drop:
-            continue
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, bytes):
-            value = value.hex()
-        out[key] = value
-    return out
+async def request_export(core: Core, actor: Actor, user_id: int) -> ExportJob:
+    """Ask a worker to build the person's zip (engine/jobs.export_data): the web's "Export my data". One export in
+    progress at a time (asking again answers the one under way); a new one replaces the last finished zip."""
+    _may_act_for(actor, user_id)
+
+    def create(s: Session) -> tuple[ExportJob, bool, list[str]]:
+        if s.get(User, user_id) is None:
+            raise Refusal("user.not_found")
+        open_ = s.exec(select(ExportJob).where(ExportJob.user_id == user_id,
+                                               ExportJob.status.in_(["queued", "running"]))).first()
+        if open_ is not None:
+            return open_, False, []
+        old = list(s.exec(select(ExportJob).where(ExportJob.user_id == user_id)))
+        stale = [job.blob for job in old if job.blob]
+        for job in old:
+            s.delete(job)
+        job = ExportJob(user_id=user_id, created_at=core.clock())
+        s.add(job)
+        s.flush()
+        core.audit(s, actor, "user.export", "user", user_id, export_id=job.id)
+        s.commit()
+        s.refresh(job)
+        return job, True, stale
+    job, new, stale = await core.db(create)
+    for blob in stale:
+        await core.app.blobs.adelete(blob)
+    if new:
+        await core.queue.enqueue_export(job.id)
+    return job
 
 
-@dataclass
-class Export:
-    document: dict
-    images: dict[str, str]  # sha256 -> path inside the zip
+async def latest_export(core: Core, actor: Actor) -> ExportJob | None:
+    """The person's newest export, for its progress and its download."""
+    return await core.db(lambda s: s.exec(select(ExportJob).where(ExportJob.user_id == actor.user_id)
+                                          .order_by(ExportJob.id.desc())).first())
 
 
-def _collect(s: Session, user_id: int) -> tuple[dict, list[str]]:
-    """The JSON document about one person, and the digests of their images."""
-    user = s.get(User, user_id)
-    if user is None:
-        raise Refusal("user.not_found")
-    blobs: list[str] = []
-    accounts = s.exec(select(SocialAccount).where(SocialAccount.user_id == user_id)).all()
-    artworks = s.exec(select(Artwork).where(Artwork.owner_id == user_id).order_by(Artwork.id)).all()
-    blobs += [a.blob for a in artworks if a.blob]
-    makers = []
-    maker_rows = s.exec(select(Maker).where(Maker.owner_id == user_id).order_by(Maker.id)).all()
-    for maker in maker_rows:
-        images = s.exec(select(MakerImage).where(MakerImage.maker_id == maker.id).order_by(MakerImage.id)).all()
-        jobs = s.exec(select(TrainingJob).where(TrainingJob.maker_id == maker.id).order_by(TrainingJob.id)).all()
-        blobs += [i.blob for i in images if i.blob] + ([maker.sample_blob] if maker.sample_blob else [])
-        makers.append({**_row(maker, drop=("lora_blob",)), "training_images": [_row(i) for i in images],
-                       "training_jobs": [_row(j, drop=("checkpoint_blob",)) for j in jobs]})
-    requested = s.exec(select(Generation).where(Generation.requester_id == user_id).order_by(Generation.id)).all()
-    maker_ids = [m.id for m in maker_rows]
-    with_mine = (s.exec(select(Generation).where(Generation.maker_id.in_(maker_ids)).order_by(Generation.id)).all()
-                 if maker_ids else [])
-    for gen in (*requested, *with_mine):
-        blobs += list(gen.image_blobs or ())
-    blobs += [g.source_blob for g in requested if g.source_blob]  # a remake's input: the person's upload
-    about = [(Report.target_kind == "user") & (Report.target_id == user_id)]
-    if maker_ids:
-        about.append((Report.target_kind == "maker") & Report.target_id.in_(maker_ids))
-    if with_mine:
-        about.append((Report.target_kind == "generation") & Report.target_id.in_([g.id for g in with_mine]))
-    if artworks:
-        about.append((Report.target_kind == "artwork") & Report.target_id.in_([a.id for a in artworks]))
-    filed = s.exec(select(Report).where(Report.reporter_id == user_id).order_by(Report.id)).all()
-    about_me = s.exec(select(Report).where(or_(*about), Report.reporter_id.is_distinct_from(user_id))
-                      .order_by(Report.id)).all()
-    audit = s.exec(select(AuditEvent).where(or_(AuditEvent.actor_id == user_id,
-                                                (AuditEvent.target_kind == "user") & (AuditEvent.target_id == user_id)))
-                   .order_by(AuditEvent.id)).all()
-    document = {
-        "format": EXPORT_FORMAT,
-        "user": _row(user),
-        "social_accounts": [_row(a) for a in accounts],
-        "artworks": [_row(a) for a in artworks],
-        "makers": makers,
-        "generations_requested": [_row(g) for g in requested],
-        "generations_with_my_makers": [_row(g, drop=("source_blob",)) for g in with_mine],
-        "reports_filed": [_row(r) for r in filed],
-        "reports_about_me": [_row(r, drop=("reporter_id",)) for r in about_me],  # who reported is theirs to keep
-        "audit_events": [_row(e) for e in audit],
-    }
-    return document, list(dict.fromkeys(blobs))
+async def export_file(core: Core, actor: Actor, export_id: int) -> bytes:
+    """The finished zip of one of the person's own exports (Refusal "export.not_yours" for anyone else's)."""
+    job = await core.db(lambda s: s.get(ExportJob, export_id))
+    if job is None:
+        raise Refusal("export.not_found")
+    if job.user_id != actor.user_id:
+        raise Refusal("export.not_yours")
+    if job.status != JobStatus.done.value or not job.blob:
+        raise Refusal("export.not_ready")
+    try:
+        return await core.app.blobs.aget(job.blob)
+    except (BlobNotFound, BlobError):
+        raise Refusal("export.not_found") from None
 
 
 async def export_user(core: Core, actor: Actor, user_id: int, *,
                       progress: Callable[[int, int], None] | None = None) -> bytes:
-    """The person's data as one zip (bytes). `progress(done, total)` follows the images as they are added."""
+    """The person's data as one zip (bytes), built here (the command line); the web asks a worker instead
+    (request_export). `progress(done, total)` follows the images as they are added."""
     _may_act_for(actor, user_id)
-    document, digests = await core.db(lambda s: _collect(s, user_id))
-
-    def build() -> tuple[bytes, dict[str, str], list[str]]:
-        buffer, images, missing = io.BytesIO(), {}, []
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for done, digest in enumerate(digests, 1):
-                try:
-                    data = core.app.blobs.get(digest)
-                except (BlobNotFound, BlobError):
-                    missing.append(digest)  # withdrawn or damaged: the document says so
-                else:
-                    name = f"images/{digest}.{file_extension(data, 'bin')}"
-                    zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data,
-                                compress_type=zipfile.ZIP_STORED)
-                    images[digest] = name
-                if progress is not None:
-                    progress(done, len(digests))
-            doc = {**document, "images": images, "images_no_longer_stored": missing}
-            zf.writestr("data.json", json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
-        return buffer.getvalue(), images, missing
-    data, images, missing = await asyncio.to_thread(build)
+    try:
+        data, images, missing = await asyncio.to_thread(build_export, core.app.db, core.app.blobs, user_id,
+                                                        progress=progress)
+    except LookupError:
+        raise Refusal("user.not_found") from None
 
     def record(s: Session) -> None:
         core.audit(s, actor, "user.export", "user", user_id, images=len(images), missing=len(missing))
@@ -212,6 +172,10 @@ async def erase_user(core: Core, actor: Actor, user_id: int) -> Erased:
             artwork.blob, artwork.media_url, artwork.social_account_id = "", "", None
             s.add(artwork)
         s.flush()
+        for job in s.exec(select(ExportJob).where(ExportJob.user_id == user_id)):  # the zips hold everything
+            if job.blob:
+                blobs.append(job.blob)
+            s.delete(job)
         for account in s.exec(select(SocialAccount).where(SocialAccount.user_id == user_id)):
             s.delete(account)
         for challenge in s.exec(select(Challenge).where(Challenge.user_id == user_id)):

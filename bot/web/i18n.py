@@ -139,6 +139,11 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
                           "linked accounts, artworks and their hashes, makers, jobs, images made, reports, audit "
                           "events) and your images.",
         "me.export.button": "Export my data",
+        "me.export.queued": "Your export is waiting for a worker…",
+        "me.export.running": "Your export is being built: {done} of {total} images…",
+        "me.export.done": "Your export is ready ({size}).", "me.export.download": "Download the zip",
+        "me.export.failed": "Your export could not be built. Please ask again.",
+        "me.done.export": "Your export has started; this page follows it.",
         "me.delete.link": "Delete my account…",
         "me.delete.title": "Delete your account?",
         "me.delete.body": "Your {count} active maker(s) will be revoked at once; their models, your training images, "
@@ -280,6 +285,11 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
         "me.export.help": "保存されているあなたのデータをすべてダウンロードできます。JSON 文書（アカウント、連携アカウント、"
                           "作品とそのハッシュ、メーカー、処理、作られた画像、通報、監査記録）と画像を1つの zip にまとめます。",
         "me.export.button": "データを書き出す",
+        "me.export.queued": "書き出しは処理の順番を待っています…",
+        "me.export.running": "書き出し中です: 画像 {total} 枚中 {done} 枚…",
+        "me.export.done": "書き出しができました（{size}）。", "me.export.download": "zip をダウンロード",
+        "me.export.failed": "書き出しができませんでした。もう一度お試しください。",
+        "me.done.export": "書き出しを始めました。このページで進み具合がわかります。",
         "me.delete.link": "アカウントを削除する…",
         "me.delete.title": "アカウントを削除しますか？",
         "me.delete.body": "有効なメーカー {count} 件をすぐに取り下げ、そのモデル、学習画像、作品のコピー、あなたが依頼した画像、"

@@ -38,6 +38,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(f"/me/makers/{NAME}/revoke", revoke)
     router.add_post("/me/requests/{id:[0-9]{1,18}}/withdraw", withdraw)
     router.add_post("/me/export", export)
+    router.add_get("/me/exports/{id:[0-9]{1,18}}.zip", export_download)
     router.add_get("/me/delete", delete_confirm)
     router.add_post("/me/delete", delete)
     router.add_get(f"/me/img/{DIGEST}", image)
@@ -83,9 +84,10 @@ def _forbidden(request: web.Request, key: str) -> web.Response:
 
 def _refusal(request: web.Request, refusal: Refusal) -> web.Response:
     locale = request_locale(request)
-    if refusal.key in ("maker.not_owner", "generation.not_yours", "permission.moderator_only"):
+    if refusal.key in ("maker.not_owner", "generation.not_yours", "permission.moderator_only", "export.not_yours"):
         return error_page(request, 403, "error.forbidden.title", i18n.text(locale, "me.not_yours"))
-    status = 404 if refusal.key in ("maker.not_found", "generation.not_found", "user.not_found") else 400
+    status = 404 if refusal.key in ("maker.not_found", "generation.not_found", "user.not_found",
+                                    "export.not_found") else 400
     return error_page(request, status, "error.generic.title", i18n.refusal_text(locale, refusal.key, refusal.params))
 
 
@@ -118,8 +120,10 @@ async def home(request: web.Request) -> web.Response:
     actor = await _actor(request)
     makers = await owner.my_makers(g.core, actor)
     requests = await owner.my_requests(g.core, actor)
-    return render(request, "me.html", active="me", makers=makers, requests=requests,
-                  notice=request.query.get("done", "")[:20])
+    latest = await data_rights.latest_export(g.core, actor)
+    size = i18n.format_bytes(latest.size, request_locale(request)) if latest is not None else ""
+    return render(request, "me.html", active="me", makers=makers, requests=requests, export=latest,
+                  export_size=size, notice=request.query.get("done", "")[:20])
 
 
 @_page
@@ -191,11 +195,23 @@ async def withdraw(request: web.Request) -> web.Response:
 
 @_page
 async def export(request: web.Request) -> web.StreamResponse:
+    """Ask a worker for the zip; /me follows its progress and offers the download."""
     g = request.app[GALLERY]
     actor = await _actor(request)
     await _form(request)
     try:
-        data = await data_rights.export_user(g.core, actor, actor.user_id)
+        await data_rights.request_export(g.core, actor, actor.user_id)
+    except Refusal as refusal:
+        return _refusal(request, refusal)
+    return _see_other("/me?done=export#data")
+
+
+@_page
+async def export_download(request: web.Request) -> web.StreamResponse:
+    g = request.app[GALLERY]
+    actor = await _actor(request)
+    try:
+        data = await data_rights.export_file(g.core, actor, int(request.match_info["id"]))
     except Refusal as refusal:
         return _refusal(request, refusal)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d")

@@ -3,6 +3,7 @@ the seeded gallery world (gallery_seed.py) whose artists and fan are the fake's 
 PUBLIC_URL, the registered redirect and the browser agree."""
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
@@ -16,6 +17,7 @@ from bot.web.security import Limit
 from bot.web.server import WebLimits, build_web_app
 from data.models import User
 from engine.queue import JobQueue
+from engine.worker import build_worker
 from tests.fakes.discord_server import FakeDiscord
 from tests.web.gallery_seed import gallery_context, gallery_settings, seed_gallery
 
@@ -29,8 +31,12 @@ class World:
     core: Core
     seeded: object
     runner: web.AppRunner
+    worker: object  # an arq worker on the same Redis: it builds "Export my data"
 
     async def close(self) -> None:
+        await self.worker.close()
+        self.worker_task.cancel()
+        await asyncio.gather(self.worker_task, return_exceptions=True)
         await self.runner.cleanup()
         await self.core.queue.aclose()
         await self.discord.close()
@@ -66,7 +72,27 @@ async def start_world(tmp_path, *, account: Limit | None = None, **overrides) ->
     runner = web.AppRunner(build_web_app(core, limits=limits))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    return World(base=base, discord=discord, core=core, seeded=seeded, runner=runner)
+    worker = build_worker(settings, app=app, handle_signals=False)
+    world = World(base=base, discord=discord, core=core, seeded=seeded, runner=runner, worker=worker)
+    world.worker_task = asyncio.create_task(worker.main(), name="export-worker")
+    return world
+
+
+async def wait_for_export(world: World, session: aiohttp.ClientSession, timeout: float = 30.0) -> str:
+    """Follow /me until the worker has built the export; the download link's path."""
+    import re
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with session.get(f"{world.base}/me") as page:
+            text = await page.text()
+        found = re.search(r'href="(/me/exports/\d+\.zip)"', text)
+        if found:
+            return found.group(1)
+        assert 'data-status="failed"' not in text
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the export was not built in time")
+        await asyncio.sleep(0.2)
 
 
 def browser_session() -> aiohttp.ClientSession:

@@ -111,7 +111,16 @@ def test_artist_signs_in_edits_revokes_exports_and_deletes(browser, world):
     assert not browser.find_elements(By.CSS_SELECTOR, f"img[src*='{seeded.blobs['traced.image']}']")
 
     browser.get(world.base + "/me")
-    browser.find_element(By.ID, "export").click()
+    assert "Your export has started" in click_and_wait(browser, "#export")  # a worker builds it
+    def built():
+        found = browser.find_elements(By.ID, "download")
+        if not found:
+            time.sleep(0.5)
+            browser.refresh()  # as a person would (the page also asks the browser to, every 2 s)
+        return found
+    _wait_for(built, "the export to be built")
+    assert "Your export is ready" in browser.find_element(By.ID, "export-status").text
+    browser.find_element(By.ID, "download").click()
     done = _wait_for(lambda: [p for p in browser.downloads.glob("mimic-export-*.zip")], "the export download")
     _wait_for(lambda: not list(browser.downloads.glob("*.crdownload")), "the download to finish")
     with zipfile.ZipFile(done[0]) as zf:

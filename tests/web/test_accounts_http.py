@@ -16,7 +16,8 @@ from yarl import URL
 
 from bot.web.security import Limit
 from data.models import AuditEvent, Generation, Maker, User
-from tests.web.accounts_world import (approve_on_discord, browser_session, person_id, sign_in, start_world)
+from tests.web.accounts_world import (approve_on_discord, browser_session, person_id, sign_in, start_world,
+                                      wait_for_export)
 
 
 @pytest.fixture
@@ -177,7 +178,14 @@ async def test_owner_edits_scope_revokes_exports_and_deletes(world):
             assert revoked.status == 200 and "Revoked: the maker is off" in await revoked.text()
         gallery = await (await artist.get(f"{world.base}/g/{seeded.gens['traced']}")).text()
         assert 'class="tombstone' in gallery  # its images are tombstones now
-        async with artist.post(f"{world.base}/me/export", data={"csrf": token}) as export:
+        async with artist.post(f"{world.base}/me/export", data={"csrf": token}, allow_redirects=False) as asked:
+            assert asked.status == 303  # a worker builds it; /me follows its progress
+        download = await wait_for_export(world, artist)
+        async with browser_session() as fan:  # someone else's export: 403
+            await sign_in(world, fan, "fan")
+            async with fan.get(world.base + download) as theirs:
+                assert theirs.status == 403
+        async with artist.get(world.base + download) as export:
             assert export.status == 200 and export.headers["Content-Type"] == "application/zip"
             assert "attachment" in export.headers["Content-Disposition"]
             with zipfile.ZipFile(io.BytesIO(await export.read())) as zf:

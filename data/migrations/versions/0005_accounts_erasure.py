@@ -2,8 +2,8 @@
 
 `user.erased_at` marks an account its person deleted (bot/core/data_rights.py): personal fields are emptied and
 the row stays, because what moderation must keep (registry fingerprints of their works, makers as tombstones,
-reports and audit records without personal text, a ban) still points at it. Web sessions are signed cookies and
-need no table.
+reports and audit records without personal text, a ban) still points at it. `exportjob` is "Export my data", built
+by a worker with progress. Web sessions are signed cookies and need no table.
 
 Revision ID: 0005
 Revises: 0003
@@ -11,6 +11,7 @@ Create Date: 2026-12-03 14:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
+import sqlmodel
 
 
 revision = '0005'
@@ -22,8 +23,27 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('exportjob',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('blob', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('exportjob', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_exportjob_user_id'), ['user_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('exportjob', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_exportjob_user_id'))
+    op.drop_table('exportjob')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_column('erased_at')
