@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
-    if getattr(args, "demo", False):
+    if getattr(args, "demo", False) or getattr(args, "admin_demo", False):  # `mimic admin --demo users` too
         settings = settings.for_demo()
     if command == "db":
         from bot.console import Progress

@@ -19,6 +19,9 @@ from data.settings import Settings
 
 
 def add_admin_arguments(admin: argparse.ArgumentParser) -> None:
+    # `mimic admin --demo users` as well as `mimic admin users --demo` (its own dest: a subcommand's default
+    # would overwrite the value parsed here)
+    admin.add_argument("--demo", dest="admin_demo", action="store_true", help="act on the world `mimic demo` left")
     sub = admin.add_subparsers(dest="admin_command", metavar="SUBCOMMAND", required=True)
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
@@ -42,6 +45,10 @@ def add_admin_arguments(admin: argparse.ArgumentParser) -> None:
     erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
 
 
+def is_demo(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "demo", False) or getattr(args, "admin_demo", False))
+
+
 def admin_command(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_run(settings, args))
 
@@ -56,7 +63,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     app = AppContext.create(settings)
     core = Core.create(app, providers={})
     try:
-        ensure_schema(app, upgrade=args.demo)  # the demo's own world follows the code; an install runs db upgrade
+        ensure_schema(app, upgrade=is_demo(args))  # the demo's own world follows the code; an install runs db upgrade
         return await _dispatch(core, args)
     except Refusal as refusal:
         print(f"mimic admin: {t(refusal.key, 'en', **refusal.params)}", file=sys.stderr)

@@ -65,7 +65,9 @@ def test_lists_of_users_and_makers_as_json(world):
     names = {m["name"]: m for m in makers}
     assert names["ren-hidden"]["visibility"] == "private" and names["kai-old"]["status"] == "revoked"
     assert names["aoi-style"]["owner_id"] == seeded.users["aoi"] and names["aoi-style"]["generations"] >= 5
-    assert len(_audit(app, "admin.users")) == 1 and len(_audit(app, "admin.makers")) == 1
+    assert len(_audit(app, "admin.users")) == 1 and len(_audit(app, "admin.makers")) == 1  # one audit each
+    assert json.loads(admin(env, "--demo", "users", "--json").stdout) == json.loads(
+        admin(env, "users", "--json", "--demo").stdout)  # --demo before the subcommand too
     plain = admin(env, "users", "--demo")
     assert plain.returncode == 0 and "Aoi Sato" in plain.stdout and "x:@aoi_draws" in plain.stdout
 

@@ -48,6 +48,10 @@ async def test_sign_in_runs_the_code_flow_with_pkce_and_state(world):
         async with browser.get(f"{world.base}/me") as me:
             page = await me.text()
             assert me.status == 200 and "Signed in as Artist" in page and "aoi-style" in page
+        async with browser.post(f"{world.base}/signout", data={"csrf": "0" * 64}, allow_redirects=False) as forged:
+            assert forged.status == 403  # a cross-site page cannot sign people out
+        async with browser.get(f"{world.base}/me", allow_redirects=False) as me:
+            assert me.status == 200
         token = await _token(browser, f"{world.base}/me")
         async with browser.post(f"{world.base}/signout", data={"csrf": token}, allow_redirects=False) as out:
             assert out.status == 303
