@@ -45,5 +45,6 @@ def downgrade() -> None:
     with op.batch_alter_table('exportjob', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_exportjob_user_id'))
     op.drop_table('exportjob')
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('erased_at')
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+ too): a batch copy of `user` would have to drop the table every
+    # other table points at, which SQLite refuses with foreign keys on
+    op.drop_column('user', 'erased_at')
