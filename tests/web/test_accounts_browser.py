@@ -112,13 +112,9 @@ def test_artist_signs_in_edits_revokes_exports_and_deletes(browser, world):
 
     browser.get(world.base + "/me")
     assert "Your export has started" in click_and_wait(browser, "#export")  # a worker builds it
-    def built():
-        found = browser.find_elements(By.ID, "download")
-        if not found:
-            time.sleep(0.5)
-            browser.refresh()  # as a person would (the page also asks the browser to, every 2 s)
-        return found
-    _wait_for(built, "the export to be built")
+    # the page reloads itself every 2 s while the export is under way (a refresh to /me, without the fragment:
+    # a same-document navigation would not reload)
+    _wait_for(lambda: browser.find_elements(By.ID, "download"), "the export to be built")
     assert "Your export is ready" in browser.find_element(By.ID, "export-status").text
     browser.find_element(By.ID, "download").click()
     done = _wait_for(lambda: [p for p in browser.downloads.glob("mimic-export-*.zip")], "the export download")
