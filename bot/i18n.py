@@ -410,6 +410,26 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
                         "ギャラリーチャンネル: {gallery}\n審査必須: {review}\n学習画像の公開: {publish}\n"
                         "ファンごとの1日の上限: {quota}\nモデレーターロール: {role}"),
     "server.default": ("default", "既定値"),
+    # --- the operator's command line and data rights -------------------------------------------------------
+    "admin.user_ambiguous": ("More than one person is called “{name}”: give their id (mimic admin users).",
+                             "「{name}」という名前の人が複数います。ID で指定してください（mimic admin users）。"),
+    "export.not_found": ("That export is gone: please ask for a new one.",
+                         "その書き出しはもうありません。もう一度書き出してください。"),
+    "export.not_yours": ("That export belongs to someone else.", "その書き出しはほかの人のものです。"),
+    "export.not_ready": ("That export is not ready yet.", "その書き出しはまだできていません。"),
+    "unban.not_banned": ("That person is not banned.", "その人は利用停止されていません。"),
+    "admin.revoked": ("Revoked {name}: its queued and running jobs were stopped and its model deleted.",
+                      "{name} を取り消しました。待機中・実行中の処理を止め、モデルを削除しました。"),
+    "admin.unbanned": ("{user} may use mimic again.", "{user} さんの利用停止を解除しました。"),
+    "admin.exported": ("Exported everything stored about {user} to {path} ({size} bytes).",
+                       "{user} さんについて保存しているすべてを {path} に書き出しました（{size} バイト）。"),
+    "admin.cannot_write": ("Cannot write {path}: {reason}.", "{path} に書き込めません: {reason}"),
+    "admin.erase_confirm": ("Deleting {user}'s account cannot be undone: add --yes to confirm.",
+                            "{user} さんのアカウント削除は元に戻せません。確認のため --yes を付けてください。"),
+    "admin.erased": ("Deleted {user}'s account: {makers} maker(s) revoked, {files} stored file(s) deleted; "
+                     "registry fingerprints, tombstones and incident records without personal text are kept.",
+                     "{user} さんのアカウントを削除しました。メーカー {makers} 件を取り消し、保存ファイル {files} 件を"
+                     "削除しました。登録済みの作品指紋、取り消し表示、個人的な文を除いた記録は残します。"),
     "yes": ("yes", "はい"),
     "no": ("no", "いいえ"),
 }

@@ -80,6 +80,7 @@ class User(SQLModel, table=True):
     banned: bool = False
     banned_reason: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    erased_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))  # account deleted (data rights)
 
 
 class SocialAccount(SQLModel, table=True):
@@ -313,6 +314,22 @@ class GuildSettings(SQLModel, table=True):
     publish_training_images: bool = True
     daily_generations_per_fan: int = 0  # 0: the global default
     moderator_role_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+
+
+class ExportJob(SQLModel, table=True):
+    """A person's "Export my data", built by a worker (engine/jobs.export_data): its progress, then the zip in the
+    blob store (deleted with the account; replaced by the next export)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    status: str = Field(default=JobStatus.queued.value)
+    done: int = 0  # images added so far
+    total: int = 0
+    blob: str = ""
+    size: int = 0
+    error: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class AuditEvent(SQLModel, table=True):
