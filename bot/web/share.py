@@ -56,7 +56,7 @@ def thumb_url(image: str) -> str:
 
 
 def _usage(locale: str, usage: str) -> dict[str, str]:
-    return {"usage": i18n.text(locale, f"usage.{usage}"), "usage_help": i18n.text(locale, f"usage.help.{usage}")}
+    return {"usage": i18n.text(locale, f"web.usage.{usage}"), "usage_help": i18n.text(locale, f"usage.help.{usage}")}
 
 
 def generation_preview(public_url: str, locale: str, card: views_of.GenerationCard) -> Preview:
@@ -94,7 +94,7 @@ def artist_preview(public_url: str, locale: str, detail: views_of.ArtistDetail,
                    latest: views_of.GenerationCard | None) -> Preview:
     artist = detail.artist
     live = [c.maker for c in detail.makers if not c.gone]
-    makers = ", ".join(f"{m.name} ({i18n.text(locale, f'usage.{m.usage}')})" for m in live) \
+    makers = ", ".join(f"{m.name} ({i18n.text(locale, f'web.usage.{m.usage}')})" for m in live) \
         or i18n.text(locale, "artist.no_makers")
     image = None
     if latest is not None and latest.image_blobs:

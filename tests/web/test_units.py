@@ -1,9 +1,13 @@
 """The gallery's small pure parts: token buckets, CSRF tokens, language choice, safe redirects, caches."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from bot.web.i18n import STRINGS, negotiate, pick_locale
+from bot.i18n import MESSAGES
+from bot.web.i18n import negotiate, pick_locale
 from bot.web.images import ThumbnailCache
 from data.media import browser_mime
 from bot.web.security import Csrf, Limit, RateLimiter, client_address, trusted_networks
@@ -76,10 +80,14 @@ def test_language_choice():
 
 
 def test_both_languages_have_every_string():
-    assert set(STRINGS["en"]) == set(STRINGS["ja"])
-    for key, value in STRINGS["en"].items():
-        placeholders = {p.split("}")[0] for p in value.split("{")[1:]}
-        assert placeholders == {p.split("}")[0] for p in STRINGS["ja"][key].split("{")[1:]}, key
+    """Every string a page asks for is in the one catalogue (bot.i18n), with the same placeholders in both
+    languages."""
+    templates = Path(__file__).resolve().parents[2] / "bot" / "web" / "templates"
+    asked = {key for page in templates.glob("*.html") for key in re.findall(r"_\('([\w.]+)'\s*[,)]", page.read_text())}
+    assert asked and not asked - set(MESSAGES), sorted(asked - set(MESSAGES))
+    for key in asked:
+        en, ja = MESSAGES[key]
+        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", ja)), key
 
 
 def test_redirects_stay_on_this_site():
