@@ -38,6 +38,18 @@ class ImageRejected(ValueError):
         return type(self), (self.reason, self.key), {"params": self.params}
 
 
+def upload_limit(max_upload_bytes: int, transport_limit: int | None = None) -> int:
+    """The most bytes one upload may have, wherever it arrives: our MAX_UPLOAD_BYTES, or the transport's own
+    limit when that is smaller (Discord's per-server attachment size)."""
+    return min(max_upload_bytes, transport_limit) if transport_limit else max_upload_bytes
+
+
+def check_size(size: int, limit: int) -> None:
+    """The one size rule for uploads (Discord, web, CLI and the core alike): over the limit is refused politely."""
+    if size > limit:
+        raise too_large(size, limit)
+
+
 def too_large(size: int, max_bytes: int) -> ImageRejected:
     size_mb, limit_mb = f"{size / 1e6:.1f}", f"{max_bytes / 1e6:.0f}"
     return ImageRejected(f"the file is {size_mb} MB; the limit is {limit_mb} MB", "image.too_large",

@@ -20,7 +20,7 @@ from bot.i18n import Text
 from data.models import (Artwork, AuditEvent, Dispute, Generation, GenerationFingerprint, Maker, MakerImage,
                          SocialAccount, TrainingJob, User)
 from verification.hashing import Fingerprint, fingerprint
-from verification.imaging import ImageRejected, decode_cost, load_image, too_large
+from verification.imaging import ImageRejected, check_size, decode_cost, load_image, upload_limit
 from verification.matching import Portfolio, PortfolioEntry, match
 from verification.provenance import ProvenanceVerdict, identity_names, judge, read_provenance
 from verification.registry import check_upload
@@ -178,8 +178,9 @@ async def _check_upload(core: Core, actor: Actor, upload, portfolio: Portfolio, 
     the uploader's own posts. Only an accepted upload is stored."""
     if upload.problem is not None:  # the adapter could not even fetch it (too big, not an image, gone)
         return ImageCheck(upload.filename, False, str(upload.problem), message=upload.problem)
-    if len(upload.data) > core.settings.max_upload_bytes:
-        big = too_large(len(upload.data), core.settings.max_upload_bytes)
+    try:
+        check_size(len(upload.data), upload_limit(core.settings.max_upload_bytes))
+    except ImageRejected as big:
         return ImageCheck(upload.filename, False, big.reason, message=image_reason(big))
     try:
         fp = await fingerprint_only(core, upload.data, candidate=True)

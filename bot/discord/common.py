@@ -11,6 +11,7 @@ import discord
 from bot.core import Actor, Core, Refusal
 from bot.core.generations import generation_for_message
 from bot.i18n import t
+from verification.imaging import ImageRejected, check_size, upload_limit
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -118,24 +119,25 @@ def say(interaction: discord.Interaction, key: str, **params) -> str:
     return t(key, locale_of(interaction), **params)
 
 
-def mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"
-
-
 async def read_attachment(core: Core, interaction: discord.Interaction, attachment: discord.Attachment) -> bytes:
-    """An attachment's bytes, refused politely when it is not an image or over the size limits."""
-    limit = min(core.settings.max_upload_bytes, interaction.filesize_limit or core.settings.max_upload_bytes)
-    if attachment.size > limit:
-        raise Refusal("upload.too_big", filename=attachment.filename, size_mb=mb(attachment.size), limit_mb=mb(limit))
+    """An attachment's bytes, refused politely when it is not an image or over the size limit."""
+    limit = upload_limit(core.settings.max_upload_bytes, interaction.filesize_limit)
+    _check_size(attachment, attachment.size, limit)  # from what Discord says, before any byte is read
     if attachment.content_type and not attachment.content_type.startswith("image/"):
         raise Refusal("upload.not_image", filename=attachment.filename)
     try:
         data = await attachment.read()
     except (discord.HTTPException, discord.NotFound):
         raise Refusal("upload.failed", filename=attachment.filename) from None
-    if len(data) > limit:
-        raise Refusal("upload.too_big", filename=attachment.filename, size_mb=mb(len(data)), limit_mb=mb(limit))
+    _check_size(attachment, len(data), limit)  # and from what arrived
     return data
+
+
+def _check_size(attachment: discord.Attachment, size: int, limit: int) -> None:
+    try:
+        check_size(size, limit)
+    except ImageRejected as exc:
+        raise Refusal("upload.too_big", filename=attachment.filename, **exc.params) from None
 
 
 async def generation_for_reference(core: Core, reference: str) -> int | None:

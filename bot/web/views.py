@@ -19,6 +19,7 @@ from bot.web.state import GALLERY, Gallery
 from bot.web.uploads import UploadTooLarge, read_form
 from data.blobs import BlobError, BlobNotFound, blob_key
 from data.media import browser_mime
+from verification.imaging import upload_limit
 
 log = logging.getLogger("mimic.web")
 LANG_COOKIE = "mimic_lang"
@@ -317,7 +318,7 @@ async def trace_submit(request: web.Request) -> web.Response:
     from bot.core.generations import trace
 
     g = _gallery(request)
-    limit = g.settings.max_upload_bytes
+    limit = upload_limit(g.settings.max_upload_bytes)
     drain_cap = 4 * limit + 64 * 1024
     if not await g.trace_limiter.allow(_client(request)):
         return await _too_many(request, drain_cap)
