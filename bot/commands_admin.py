@@ -15,6 +15,9 @@ from pathlib import Path
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
 from bot.i18n import t
+from bot.runner import ensure_schema
+from data.context import AppContext
+from data.redis import ping_socket, stop_embedded_redis
 from data.settings import Settings
 
 
@@ -54,10 +57,6 @@ def admin_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runner import ensure_schema
-    from data.context import AppContext
-    from data.redis import ping_socket, stop_embedded_redis
-
     sock = (settings.var_dir / "redis.sock").resolve()
     ours = settings.uses_embedded_redis and not ping_socket(sock)  # we start it: we stop it again
     app = AppContext.create(settings)

@@ -6,14 +6,18 @@ import json
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import select
 
 from bot.console import Progress
+from bot.core.content_index import ContentIndex
 from bot.core.errors import Refusal
 from bot.core.generations import trace_image, trace_summary
 from bot.i18n import t
+from data.blob_stores import open_blob_store
 from data.db import Database
+from data.models import GenerationFingerprint
 from data.settings import Settings
 from verification.imaging import ImageRejected, read_file
 
@@ -53,12 +57,6 @@ def trace_command(settings: Settings, image: Path, *, as_json: bool) -> int:
 def _content_index(settings: Settings):
     """The generated images to compare a copy with when it carries no trace id, or None where this installation
     has none (no database file, or one without the table). Read only: no file or folder is created."""
-    from sqlalchemy.engine import make_url
-
-    from data.blob_stores import open_blob_store
-    from data.models import GenerationFingerprint
-    from bot.core.content_index import ContentIndex
-
     url = make_url(settings.resolved_database_url)
     if url.drivername.startswith("sqlite") and not (url.database and Path(url.database).is_file()):
         return None

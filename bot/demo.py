@@ -13,6 +13,7 @@ import time
 from functools import partial
 from pathlib import Path
 
+import redis.asyncio as aioredis
 from PIL import Image
 
 from bot.console import Progress
@@ -25,6 +26,8 @@ from data.context import AppContext
 from data.events import GenerationDone, GenerationFailed, TrainingProgress
 from data.models import SocialAccount, utcnow
 from data.settings import Settings
+from engine.tiny import build_tiny_pipeline
+from engine.worker import build_worker
 from verification.accounts import PortfolioItem
 from verification.synthetic import draw_illustration
 
@@ -63,8 +66,6 @@ async def _artist(core: Core, name: str, handle: str, seeds: range, style: str) 
 
 async def _drain(settings: Settings, app: AppContext, bar: Progress | None = None) -> None:
     """Run an in-process worker until the queue is empty; `bar` follows the work through the workers' events."""
-    from engine.worker import build_worker
-
     worker = build_worker(settings, app=app, burst=True, handle_signals=False)
     if bar is None:
         await worker.main()
@@ -93,7 +94,6 @@ async def _follow(app: AppContext, bar: Progress, subscribed: asyncio.Event) -> 
 
 async def run_demo(settings: Settings, out: Path, *, steps: int | None = None, verbose: bool = False) -> int:
     """One line per step on stdout; bars on a terminal's stderr unless `verbose` (then the logs speak)."""
-    from engine.tiny import build_tiny_pipeline
     started = time.monotonic()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -219,8 +219,6 @@ def _browsable(host: str) -> str:
 
 async def _forget_queue(url: str, prefix: str) -> None:
     """The next run starts a new database (job ids are row ids), so this run's queue keys go now."""
-    import redis.asyncio as aioredis
-
     client = aioredis.Redis.from_url(url)
     for pattern in (f"{prefix}*", f"arq:*{prefix}*"):
         async for key in client.scan_iter(match=pattern):

@@ -8,6 +8,7 @@ import signal
 from redis.exceptions import RedisError
 
 from data.context import AppContext
+from data.db import alembic_config
 from data.settings import ConfigError, Settings
 
 log = logging.getLogger("mimic")
@@ -17,8 +18,6 @@ def ensure_schema(app: AppContext, *, upgrade: bool) -> None:
     """Apply migrations (small installs) or insist that someone did (scaled installs)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-
-    from data.db import alembic_config
 
     if upgrade:
         app.db.upgrade()

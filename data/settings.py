@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -212,8 +212,6 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides) -> Settings:
     """Build settings from the environment, turning validation errors into one readable ConfigError."""
-    from pydantic import ValidationError
-
     try:
         return Settings(**overrides)
     except ValidationError as exc:

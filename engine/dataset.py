@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -57,8 +58,6 @@ def bucket_sizes(resolution: int, *, multiple: int | None = None, max_ratio: flo
 
 
 def _nearest_bucket(size: tuple[int, int], buckets: list[tuple[int, int]]) -> tuple[int, int]:
-    import math
-
     aspect = math.log(size[0] / size[1])
     return min(buckets, key=lambda b: (abs(math.log(b[0] / b[1]) - aspect), -b[0] * b[1]))
 

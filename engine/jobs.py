@@ -20,6 +20,7 @@ from pathlib import Path
 
 from arq.constants import in_progress_key_prefix
 from PIL import Image
+from sqlmodel import select
 
 from data.blobs import BlobError
 from data.context import AppContext
@@ -29,6 +30,7 @@ from data.events import (Event, GenerationCancelled, GenerationDone, GenerationF
 from data.exports import build_export
 from data.models import (ExportJob, Generation, GenerationKind, JobStatus, Maker, MakerImage, MakerStatus,
                          TrainingJob, utcnow)
+from engine.checkpoint_archive import BadCheckpointArchive, archived_step, pack_checkpoint, unpack_checkpoint
 from engine.worker_context import WorkerContext
 
 log = logging.getLogger("mimic.worker")
@@ -183,8 +185,6 @@ async def train_maker(ctx: WorkerContext, job_id: int) -> str:
 
 
 def _select_images(maker_id: int):
-    from sqlmodel import select
-
     return select(MakerImage).where(MakerImage.maker_id == maker_id).order_by(MakerImage.id)
 
 
@@ -212,8 +212,6 @@ def _keep_checkpoint(app: AppContext, job_id: int, folder: Path, step: int) -> N
     """Copy a finished checkpoint into the blob store (runs in the training thread), replacing the previous one.
 
     The work folder is local to one machine; the blob store is what every worker shares."""
-    from engine.checkpoint_archive import pack_checkpoint
-
     try:
         blob = app.blobs.put(pack_checkpoint(folder))
         with app.db.session() as s:
@@ -232,7 +230,6 @@ def _keep_checkpoint(app: AppContext, job_id: int, folder: Path, step: int) -> N
 
 def _restore_checkpoint(app: AppContext, blob: str, work_dir: Path) -> None:
     """Before a retry: bring the job's newest checkpoint back when this machine does not have it."""
-    from engine.checkpoint_archive import BadCheckpointArchive, archived_step, unpack_checkpoint
     from engine.train import local_checkpoint_steps
 
     if not blob:

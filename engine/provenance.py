@@ -25,11 +25,13 @@ import logging
 import os
 import re
 import secrets
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from data.media import sniff_mime
 from data.settings import ConfigError
@@ -104,8 +106,6 @@ def build_xmp(fields: dict) -> str:
 
 def encode_png(img: Image.Image, *, xmp_fields: dict, compress_level: int = 6) -> bytes:
     """PNG bytes of ``img`` with the XMP packet in an uncompressed iTXt chunk (placed before the pixels)."""
-    from PIL.PngImagePlugin import PngInfo
-
     info = PngInfo()
     info.add_itxt("XML:com.adobe.xmp", build_xmp(xmp_fields), zip=False)
     buf = io.BytesIO()
@@ -324,8 +324,6 @@ def read_c2pa(data: bytes, mime: str | None = None) -> dict | None:
 
 
 def _mimic_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("mimic")
     except PackageNotFoundError:

@@ -18,6 +18,7 @@ from sqlmodel import select
 from data.events import GenerationFailed, TrainingFailed
 from data.context import AppContext
 from data.models import ExportJob, Generation, JobStatus, TrainingJob, utcnow
+from engine.jobs import finish_training
 from engine.queue import (EXPORT_TASK, GENERATE_TASK, TRAIN_TASK, export_job_id, generation_job_id, queue_name,
                           training_job_id)
 
@@ -72,8 +73,6 @@ async def recover_jobs(app: AppContext, redis: ArqRedis, *, min_age: timedelta =
 
 
 async def _fail_if_open(app: AppContext, model, row_id: int) -> bool:
-    from engine.jobs import finish_training
-
     with app.db.session() as s:
         row = s.get(model, row_id)
         if row is None or row.status not in OPEN:

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from engine.dataset import TrainExample, prepare_dataset
@@ -258,8 +259,6 @@ def _batch(cfg: TrainConfig, examples: list[TrainExample], by_size: dict, step: 
 
 
 def _loss(cfg: TrainConfig, pred: torch.Tensor, target: torch.Tensor, timesteps: torch.Tensor, noise_scheduler):
-    import torch.nn.functional as F
-
     if cfg.min_snr_gamma is None:
         return F.mse_loss(pred.float(), target.float(), reduction="mean")
     from diffusers.training_utils import compute_snr

@@ -10,10 +10,14 @@ from sqlmodel import Session, select
 from bot.core.app import Actor, Core
 from bot.core.disputes import settle_claims
 from bot.core.errors import Refusal
+from bot.core.ownership import fingerprint_bytes
 from data.models import Artwork, Challenge, SocialAccount, User, utcnow
 from verification import accounts as proof
+from verification.accounts import AlreadyLinked, ChallengeExpired, CodeNotFound, NoChallenge
 from verification.provenance import read_provenance
-from verification.providers.base import SocialError
+from verification.providers.base import (AccessTierLacking, AccountNotFound, AccountProtected, AccountSuspended,
+                                         AuthFailed, ProviderUnavailable, RateLimited, SocialError, UsageCapReached,
+                                         display_platform)
 from verification.registry import ArtworkItem, ClaimResult, claim_artworks
 
 log = logging.getLogger("mimic.core")
@@ -42,11 +46,6 @@ class VerificationStatus:
 
 def _refusal(exc: SocialError, platform: str) -> Refusal:
     """The verification layer's errors as message keys, so people read them in their own language."""
-    from verification.accounts import AlreadyLinked, ChallengeExpired, CodeNotFound, NoChallenge
-    from verification.providers.base import (AccessTierLacking, AccountNotFound, AccountProtected,
-                                             AccountSuspended, AuthFailed, ProviderUnavailable, RateLimited,
-                                             UsageCapReached, display_platform)
-
     name = display_platform(platform)
     if isinstance(exc, RateLimited) and exc.reset_at is not None:  # the true reset time the platform announced
         return Refusal("verify.rate_limited_until", platform=name, until=f"{exc.reset_at:%H:%M}", detail=str(exc))
@@ -121,8 +120,6 @@ async def index_portfolio(core: Core, user_id: int, social_account: SocialAccoun
     """Hash each posted image and claim it for the artist: the earliest post owns a work (verification.registry).
     A work this artist posted earlier than its holder moves here with its consequences carried out before this
     returns (bot.core.disputes); unclear dates open a dispute."""
-    from bot.core.ownership import fingerprint_bytes
-
     total = ClaimResult()
     known = await core.db(lambda s: set(s.exec(select(Artwork.media_url).where(Artwork.owner_id == user_id))))
     for item in items:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Callable, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.core.errors import Refusal
 from data.context import AppContext
@@ -91,8 +91,6 @@ class Core:
     # users --------------------------------------------------------------------------------------------
     async def user_for_discord(self, discord_id: int, display_name: str = "", locale: str = "en") -> User:
         def get_or_create(s: Session) -> User:
-            from sqlmodel import select
-
             user = s.exec(select(User).where(User.discord_id == discord_id)).first()
             if user is None:
                 user = User(discord_id=discord_id, display_name=display_name, locale=locale)
@@ -113,8 +111,6 @@ class Core:
     async def local_user(self, name: str) -> User:
         """A user without Discord (CLI, demo)."""
         def create(s: Session) -> User:
-            from sqlmodel import select
-
             user = s.exec(select(User).where(User.display_name == name, User.discord_id.is_(None))).first()
             if user is None:
                 user = User(display_name=name)

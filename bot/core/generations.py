@@ -9,13 +9,18 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
+from bot.core.content_index import trace_copy
 from bot.core.errors import Refusal, is_row_id
 from bot.core.gallery import GONE, aware, generation_url
 from bot.core.makers import maker_named
+from bot.core.ownership import check_remake_source, image_reason
+from bot.i18n import Text
 from data.credit import Credit, public_credit
 from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerStatus, UsageScope,
                          User, Visibility)
 from engine.queue import generation_job_id
+from engine.trace import TraceError
+from verification.imaging import ImageRejected, decode_cost, load_image
 
 MAX_PROMPT = 500
 MAX_COUNT = 4
@@ -119,8 +124,6 @@ async def request_generation(core: Core, actor: Actor, maker_name: str, prompt: 
 
 async def _accept_remake_source(core: Core, actor: Actor, data: bytes) -> str:
     """A remake input must be a usable image and must not be anyone's protected or claimed work."""
-    from bot.core.ownership import check_remake_source
-
     await check_remake_source(core, actor, data)
     return await core.app.blobs.aput(data)
 
@@ -204,12 +207,6 @@ def trace_image(data: bytes, *, settings, db, content_index, max_bytes: int | No
 
     The one trace use case: Discord /trace and the web form call it through `trace`, `mimic trace` directly (it
     blocks: decoding and matching). `db` and `content_index` may be None where an install has no database yet."""
-    from bot.core.ownership import image_reason
-    from bot.i18n import Text
-    from bot.core.content_index import trace_copy
-    from engine.trace import TraceError
-    from verification.imaging import ImageRejected, load_image
-
     try:
         image = load_image(data, max_pixels=settings.max_image_pixels,  # decoded reduced: a 40 MP copy costs little
                            max_bytes=max_bytes or settings.max_upload_bytes, max_side=settings.image_decode_max_side)
@@ -233,8 +230,6 @@ def trace_image(data: bytes, *, settings, db, content_index, max_bytes: int | No
 
 async def trace(core: Core, data: bytes) -> TraceFound:
     """`trace_image` off the event loop, with the process's shared content index."""
-    from verification.imaging import decode_cost
-
     cost = decode_cost(data, max_side=core.settings.image_decode_max_side)
     return await core.app.image_work.run(trace_image, data, settings=core.settings, db=core.app.db, cost=cost,
                                          content_index=core.content_index)

@@ -10,6 +10,7 @@ import discord
 
 from bot.core import Actor, Core, Refusal
 from bot.core.generations import generation_for_message
+from bot.core.moderation import guild_settings
 from bot.i18n import t
 from verification.imaging import ImageRejected, check_size, upload_limit
 
@@ -44,8 +45,6 @@ class GuildSettingsCache:
         self._rows: dict[int, tuple[float, object]] = {}
 
     async def get(self, guild_id: int):
-        from bot.core.moderation import guild_settings
-
         cached = self._rows.get(guild_id)
         if cached is not None and time.monotonic() < cached[0]:
             return cached[1]

@@ -14,6 +14,7 @@ import discord
 from bot.core import Core, Refusal
 from bot.core.makers import Upload
 from bot.discord.common import core_of, read_attachment, say
+from bot.discord.errors import report_error
 from bot.i18n import Text
 
 FIELDS = 3
@@ -56,8 +57,6 @@ class UploadForm(discord.ui.Modal):
         return bool(self.from_posts is not None and self.from_posts.value)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        from bot.discord.errors import report_error
-
         await report_error(interaction, error, core_of(interaction).settings)
 
 

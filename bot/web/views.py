@@ -11,6 +11,7 @@ from yarl import URL
 
 from bot.core import gallery as views_of
 from bot.core.errors import Refusal, is_row_id
+from bot.core.moderation import file_report
 from bot.web import forms, i18n, sessions, share
 from bot.web.conditional import image_headers, not_modified, ranged_response
 from bot.web.images import as_png, make_thumbnail
@@ -350,8 +351,6 @@ async def trace_submit(request: web.Request) -> web.Response:
 
 
 async def report_submit(request: web.Request) -> web.Response:
-    from bot.core.moderation import file_report
-
     g = _gallery(request)
     if not await g.report_limiter.allow(_client(request)):
         return await _too_many(request, REPORT_MAX_BODY)

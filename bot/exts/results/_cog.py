@@ -12,7 +12,8 @@ import discord
 from bot.core.generations import MAX_COUNT, ResultCard, delete_generation, repeat_request
 from bot.core.moderation import file_report
 from bot.discord.common import acknowledged, actor_for, answer, core_of, say
-from bot.discord.errors import guarded
+from bot.discord.errors import guarded, report_error
+from bot.exts.generate._cog import queue_generation
 from bot.i18n import t
 from data.media import file_extension
 from data.models import Generation
@@ -115,8 +116,6 @@ class ResultButton(discord.ui.DynamicItem[discord.ui.Button],
 
 async def _again(interaction: discord.Interaction, generation_id: int, *, variations: bool) -> None:
     """Reroll: the same request with a new seed. Variations: neighbouring seeds, a full batch."""
-    from bot.exts.generate._cog import queue_generation
-
     interaction.client.generation_cooldowns.hit(interaction.user.id)  # type: ignore[attr-defined]
     async with acknowledged(interaction):
         again = await repeat_request(core_of(interaction), generation_id)
@@ -177,6 +176,4 @@ class ReportModal(discord.ui.Modal):
         await guarded(interaction, core_of(interaction).settings, submit())
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        from bot.discord.errors import report_error
-
         await report_error(interaction, error, core_of(interaction).settings)
