@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
     upgrade.add_argument("--json", action="store_true", help="as JSON")
+    from bot import commands_disputes  # the disputes CLI and the orphan pruning keep their arguments beside their code
+
+    commands_disputes.add_prune_arguments(db_sub)
+    commands_disputes.add_arguments(sub)
 
     verify = sub.add_parser("verify-files", help="match candidate images against a folder of posted images")
     from verification.verify_files import add_verify_files_arguments  # the contract lives beside its code
@@ -66,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("image", type=Path)
     trace.add_argument("--json", action="store_true", help="as JSON")
     trace.add_argument("--demo", action="store_true", help="look it up in the world `mimic demo` left")
+
+    admin = sub.add_parser("admin", help="operator commands: users, makers, revoke, ban, unban, export, erase")
+    from bot.commands_admin import add_admin_arguments
+
+    add_admin_arguments(admin)
     return parser
 
 
@@ -86,8 +95,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
-    if getattr(args, "demo", False):
+    if getattr(args, "demo", False) or getattr(args, "admin_demo", False):  # `mimic admin --demo users` too
         settings = settings.for_demo()
+    if command == "disputes" or (command == "db" and args.db_command == "prune-orphans"):
+        from bot.commands_disputes import run_command
+
+        return run_command(settings, args)
     if command == "db":
         from bot.console import Progress
         from data.db import Database
@@ -109,6 +122,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.commands_trace import trace_command
 
         return trace_command(settings, args.image, as_json=args.json)
+    if command == "admin":
+        from bot.commands_admin import admin_command
+
+        return admin_command(settings, args)
     if command == "bot" and args.bot_command == "commands":
         from bot.discord.commands_tree import command_tree_json
 

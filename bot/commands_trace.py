@@ -55,7 +55,7 @@ def _content_index(settings: Settings):
     has none (no database file, or one without the table). Read only: no file or folder is created."""
     from sqlalchemy.engine import make_url
 
-    from data.blobs import open_blob_store
+    from data.blob_stores import open_blob_store
     from data.models import GenerationFingerprint
     from bot.core.content_index import ContentIndex
 

@@ -133,6 +133,79 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
                            "この作品はあなたが「AI学習禁止」に登録しているため使えません"),
     "registry.no_ai": ("this work is on the No AI learning list", "この作品は「AI学習禁止」に登録されています"),
     "registry.someone_elses": ("this work was posted by another artist", "この作品は他の作家が投稿したものです"),
+    "registry.disputed": ("this work is disputed: a moderator will decide whose it is",
+                          "この作品は所有者の確認中です。モデレーターが判断します"),
+    "provenance.no_ai_training": ("the file's own metadata forbids AI training ({source}: {value})",
+                                  "ファイル自身のメタデータがAI学習を禁止しています（{source}: {value}）"),
+    "provenance.other_creator": ("the file names its creator as “{creator}” ({source}), who is not one of your "
+                                 "linked accounts; a moderator can allow it (file {sha})",
+                                 "ファイルには作者として「{creator}」と記録されています（{source}）。あなたの連携アカウントでは"
+                                 "ありません。モデレーターが許可できます（ファイル {sha}）"),
+    "provenance.generated": ("the file says it was made by AI ({source}), and generated images are never used for "
+                             "training",
+                             "このファイルはAIによる生成物と記録されています（{source}）。生成画像は学習に使いません"),
+    "provenance.creator_matches": ("the file names you as its creator ({source})",
+                                   "ファイルの作者情報があなたと一致します（{source}）"),
+    "provenance.bad_file": ("Name the file by the first {length} or more hex digits of its sha256, as the refusal "
+                            "showed.", "拒否メッセージに表示された sha256 の先頭{length}桁以上の16進数でファイルを指定してください。"),
+    "provenance.allowed": ("Allowed: file {sha} may now be used by {user}.", "許可しました: {user} はファイル {sha} "
+                           "を使えます。"),
+    "remake.provenance": ("That image can't be remade: {reason}.", "その画像はリメイクできません: {reason}。"),
+    "provenance.supported": ("{reason}; {support}", "{reason}。{support}"),
+    "ownership.lost": ("An artist posted a work you had claimed earlier than you did, so it is theirs now: your "
+                       "post {post}, theirs {other} ({date}). Makers that learned from it are suspended: {makers}. "
+                       "You can make a new maker from the works that remain yours, or `/contest` this with the link "
+                       "of your post if it is wrong.",
+                       "あなたが登録していた作品を、別の作家があなたより前に投稿していたため、その作家のものになりました。"
+                       "あなたの投稿 {post}、相手の投稿 {other}（{date}）。この作品で学習したメーカーは停止されました: {makers}。"
+                       "あなたのものとして残る作品から新しいメーカーを作れます。誤りであれば投稿のリンクを添えて `/contest` "
+                       "してください。"),
+    "ownership.won": ("Your post {post} ({date}) is the earliest of a work someone else had claimed: it is yours "
+                      "now, and nothing was recorded against you.",
+                      "あなたの投稿 {post}（{date}）が、他の人が登録していた作品の最も早い投稿でした。作品はあなたのものに"
+                      "なり、あなたに対する記録は残りません。"),
+    "dispute.opened": ("The dates can't tell who posted a work first (your post {post}), so moderators will decide "
+                       "(dispute {id}). Until then the work is used by nobody new.",
+                       "作品を先に投稿したのがどちらか日時では判断できないため（あなたの投稿 {post}）、モデレーターが判断します"
+                       "（申し立て {id}）。それまで作品は新たに使えません。"),
+    "dispute.kept": ("Moderators decided dispute {id}: the work stays with the artist who held it.",
+                     "申し立て {id} の判断: 作品は元の作家のものとして残ります。"),
+    "dispute.moved": ("Moderators decided dispute {id}: the work goes to the artist who showed the other post.",
+                      "申し立て {id} の判断: 作品はもう一方の投稿を示した作家のものになります。"),
+    "dispute.contested": ("Your claim on a work ({post}) was contested: moderators will look at both posts "
+                          "(dispute {id}).",
+                          "あなたの作品（{post}）について異議が出されました。モデレーターが両方の投稿を確認します（申し立て {id}）。"),
+    "dispute.not_found": ("There is no dispute {id}.", "申し立て {id} はありません。"),
+    "dispute.not_open": ("Dispute {id} is already decided.", "申し立て {id} はすでに判断済みです。"),
+    "dispute.bad_decision": ("Decide with move or keep.", "move か keep で判断してください。"),
+    "dispute.empty": ("No dispute waits for a decision.", "判断待ちの申し立てはありません。"),
+    "dispute.entry": ("**Dispute {id}** ({origin}), work {artwork}\n• holder {holder}: {holder_post} — {holder_date}\n"
+                      "• claimant {claimant}: {claimant_post} — {claimant_date}\n{note}",
+                      "**申し立て {id}**（{origin}）作品 {artwork}\n• 保持者 {holder}: {holder_post} — {holder_date}\n"
+                      "• 申立人 {claimant}: {claimant_post} — {claimant_date}\n{note}"),
+    "dispute.decided": ("Dispute {id}: {decision}. Suspended makers: {makers}.",
+                        "申し立て {id}: {decision}。停止したメーカー: {makers}"),
+    "contest.no_reason": ("Please say why the claim is wrong.", "理由を書いてください。"),
+    "contest.no_claim": ("None of your posts meets another claim at {post}.",
+                         "{post} について他の登録と重なるあなたの投稿はありません。"),
+    "contest.already_open": ("Dispute {id} is already waiting for moderators.", "申し立て {id} はすでにモデレーターの"
+                             "判断待ちです。"),
+    "contest.already_yours": ("The work of {post} is already yours.", "{post} の作品はすでにあなたのものです。"),
+    "contest.filed": ("Contest sent: moderators will look at both posts (dispute {id}).",
+                      "異議を送りました。モデレーターが両方の投稿を確認します（申し立て {id}）。"),
+    "maker.not_suspended": ("“{name}” is not suspended.", "「{name}」は停止中ではありません。"),
+    "maker.still_others": ("“{name}” still learned from works that belong to another artist, so it can't be "
+                           "restored.", "「{name}」は他の作家の作品から学習しているため、復元できません。"),
+    "maker.settled": ("“{name}” is now {status}.", "「{name}」は {status} になりました。"),
+    "generate.maker_suspended": ("“{name}” is suspended: it learned from a work that turned out to be another "
+                                 "artist's. Moderators will decide.",
+                                 "「{name}」は停止中です。他の作家の作品から学習していたためです。モデレーターが判断します。"),
+    "verify.moved": (Plural("count", one="{count} work you posted earlier than its holder is yours now.",
+                            other="{count} works you posted earlier than their holders are yours now."),
+                     "あなたが先に投稿していた作品 {count} 件があなたのものになりました。"),
+    "verify.disputed": (Plural("count", one="{count} work has unclear dates: moderators will decide.",
+                               other="{count} works have unclear dates: moderators will decide."),
+                        "日時で判断できない作品 {count} 件はモデレーターが判断します。"),
     "remake.protected": ("That image is marked “No AI learning” by its artist, so it can't be remade.",
                          "その画像は作家により「AI学習禁止」に指定されているため、リメイクできません。"),
     "remake.others_art": ("That image is another artist's work, so only they can remake it.",
@@ -337,6 +410,26 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
                         "ギャラリーチャンネル: {gallery}\n審査必須: {review}\n学習画像の公開: {publish}\n"
                         "ファンごとの1日の上限: {quota}\nモデレーターロール: {role}"),
     "server.default": ("default", "既定値"),
+    # --- the operator's command line and data rights -------------------------------------------------------
+    "admin.user_ambiguous": ("More than one person is called “{name}”: give their id (mimic admin users).",
+                             "「{name}」という名前の人が複数います。ID で指定してください（mimic admin users）。"),
+    "export.not_found": ("That export is gone: please ask for a new one.",
+                         "その書き出しはもうありません。もう一度書き出してください。"),
+    "export.not_yours": ("That export belongs to someone else.", "その書き出しはほかの人のものです。"),
+    "export.not_ready": ("That export is not ready yet.", "その書き出しはまだできていません。"),
+    "unban.not_banned": ("That person is not banned.", "その人は利用停止されていません。"),
+    "admin.revoked": ("Revoked {name}: its queued and running jobs were stopped and its model deleted.",
+                      "{name} を取り消しました。待機中・実行中の処理を止め、モデルを削除しました。"),
+    "admin.unbanned": ("{user} may use mimic again.", "{user} さんの利用停止を解除しました。"),
+    "admin.exported": ("Exported everything stored about {user} to {path} ({size} bytes).",
+                       "{user} さんについて保存しているすべてを {path} に書き出しました（{size} バイト）。"),
+    "admin.cannot_write": ("Cannot write {path}: {reason}.", "{path} に書き込めません: {reason}"),
+    "admin.erase_confirm": ("Deleting {user}'s account cannot be undone: add --yes to confirm.",
+                            "{user} さんのアカウント削除は元に戻せません。確認のため --yes を付けてください。"),
+    "admin.erased": ("Deleted {user}'s account: {makers} maker(s) revoked, {files} stored file(s) deleted; "
+                     "registry fingerprints, tombstones and incident records without personal text are kept.",
+                     "{user} さんのアカウントを削除しました。メーカー {makers} 件を取り消し、保存ファイル {files} 件を"
+                     "削除しました。登録済みの作品指紋、取り消し表示、個人的な文を除いた記録は残します。"),
     "yes": ("yes", "はい"),
     "no": ("no", "いいえ"),
 }

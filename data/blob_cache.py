@@ -26,20 +26,15 @@ class BlobCache:
 
     def get(self, digest: str) -> bytes | None:
         """The cached bytes when present and sound; a damaged copy is dropped."""
-        try:
-            data = self.folder.get(digest)
-        except BlobNotFound:
-            return None
-        except BlobDamaged as exc:
-            log.warning("cached %s; fetching it again", exc)
-            self.folder.delete(digest)
-            return None
-        self._touch(digest)
-        return data
+        return self._sound(digest, self.folder.get)
 
     def path(self, digest: str) -> Path | None:
+        """The cached file when present and sound; a damaged copy is dropped."""
+        return self._sound(digest, self.folder.path)
+
+    def _sound(self, digest: str, read):
         try:
-            path = self.folder.path(digest)
+            found = read(digest)
         except BlobNotFound:
             return None
         except BlobDamaged as exc:
@@ -47,7 +42,7 @@ class BlobCache:
             self.folder.delete(digest)
             return None
         self._touch(digest)
-        return path
+        return found
 
     def add(self, digest: str, content: bytes) -> None:
         """Keep bytes already verified against their name."""

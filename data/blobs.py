@@ -11,10 +11,11 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from data.settings import ConfigError, Settings
+from data.settings import ConfigError
 
 log = logging.getLogger("mimic.blobs")
 _HEX = frozenset("0123456789abcdef")
@@ -166,6 +167,10 @@ class BlobStore:
         """Raise BlobError when the store cannot be reached (readiness probes)."""
         raise NotImplementedError
 
+    def listing(self, *, older_than_s: float = 0.0) -> Iterable[str]:
+        """The digests of every blob stored at least `older_than_s` seconds ago (for pruning orphans)."""
+        raise NotImplementedError
+
     def presigned_url(self, digest: str, *, expires_s: int, content_type: str | None = None) -> str | None:
         """A time-limited URL that serves the blob directly, where the backend can make one."""
         return None
@@ -291,17 +296,14 @@ class FolderBlobStore(BlobStore):
     def files(self) -> Iterable[Path]:
         return (p for p in self.root.glob("??/??/*") if p.is_file() and not p.name.startswith("."))
 
-
-def open_blob_store(settings: Settings, *, create: bool = True) -> BlobStore:
-    """The store the settings name: S3-compatible storage for `STORAGE_URL=s3://...`, else the local folder.
-
-    `create=False` opens it for reading only (no folder made, no bucket checked)."""
-    if settings.storage_url:
-        from data.blobs_s3 import S3BlobStore
-
-        return S3BlobStore.from_settings(settings)
-    return FolderBlobStore(settings.blob_dir, create=create)
+    def listing(self, *, older_than_s: float = 0.0) -> Iterable[str]:
+        cutoff = time.time() - older_than_s
+        for path in self.files():
+            try:
+                if len(path.name) == 64 and path.stat().st_mtime <= cutoff:
+                    yield path.name
+            except FileNotFoundError:  # deleted meanwhile
+                continue
 
 
-__all__ = ["BlobDamaged", "BlobError", "BlobNotFound", "BlobStore", "FolderBlobStore", "blob_key",
-           "open_blob_store"]
+__all__ = ["BlobDamaged", "BlobError", "BlobNotFound", "BlobStore", "FolderBlobStore", "blob_key"]

@@ -16,7 +16,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import boto3
 from botocore.config import Config
@@ -246,6 +246,21 @@ class S3BlobStore(BlobStore):
         except ClientError as exc:
             if _code(exc) not in _MISSING:
                 raise BlobError(f"object storage: delete {digest[:12]} failed ({_code(exc)})") from None
+
+    def listing(self, *, older_than_s: float = 0.0) -> Iterable[str]:
+        """Every object under the prefix named like a blob, by ListObjectsV2 pages (1,000 keys each:
+        https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html)."""
+        cutoff = time.time() - older_than_s
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        try:
+            for page in pages:
+                for item in page.get("Contents") or ():
+                    name = item["Key"].rsplit("/", 1)[-1]
+                    if len(name) == 64 and item["LastModified"].timestamp() <= cutoff:
+                        yield name
+        except (ClientError, BotoCoreError) as exc:
+            raise BlobError(f"object storage: listing failed ({type(exc).__name__})") from None
 
     def check(self) -> None:
         try:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
-from data.blobs import BlobError, BlobNotFound, BlobStore, open_blob_store
+from data.blob_stores import open_blob_store
+from data.blobs import BlobError, BlobNotFound, BlobStore
 from data.db import Database
 from data.events import EventBus
 from data.metrics import ErrorCountingBlobs, Metrics

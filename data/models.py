@@ -48,6 +48,7 @@ class MakerStatus(str, enum.Enum):
     rejected = "rejected"
     revoked = "revoked"
     taken_down = "taken_down"
+    suspended = "suspended"  # it trained on a work that turned out to be another artist's: stopped, LoRA quarantined
 
 
 class JobStatus(str, enum.Enum):
@@ -79,6 +80,7 @@ class User(SQLModel, table=True):
     banned: bool = False
     banned_reason: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    erased_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))  # account deleted (data rights)
 
 
 class SocialAccount(SQLModel, table=True):
@@ -147,6 +149,10 @@ class Maker(SQLModel, table=True):
     guild_id: Optional[int] = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     revoked_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    # while suspended: the state it had before (a moderator's "restore" returns it there) and when it stopped;
+    # its LoRA stays in `lora_blob` but is never loaded nor served (quarantined) until a moderator decides
+    suspended_from: str = ""
+    suspended_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class MakerImage(SQLModel, table=True):
@@ -262,6 +268,45 @@ class Report(SQLModel, table=True):
     resolved_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
 
 
+class DisputeStatus(str, enum.Enum):
+    open = "open"  # waiting for a moderator; nobody is suspended meanwhile, the holder keeps the work
+    moved = "moved"  # the work went to the claimant (an earlier post, or a moderator's decision)
+    kept = "kept"  # the work stayed with the holder (a moderator's decision)
+    refused = "refused"  # the claimant's post came later: the holder keeps it (the claimant may contest)
+
+
+class Dispute(SQLModel, table=True):
+    """Two verified accounts showed posts of the same work: who owns it, and the evidence of both sides.
+
+    One row per meeting of two claims, whatever the outcome: an earlier post moving a work (status moved), a later
+    one refused (refused), unclear dates (open until a moderator decides), a contest reopening any of them. Each
+    side's post is kept here (link, platform time, image and fingerprint blobs), so a moderator sees both side by
+    side and a decision can give the work to either."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    artwork_id: int = Field(foreign_key="artwork.id", index=True)
+    holder_id: int = Field(foreign_key="user.id", index=True)  # the owner when the claims met
+    claimant_id: int = Field(foreign_key="user.id", index=True)  # the newly verified account's person
+    status: str = Field(default=DisputeStatus.open.value, index=True)
+    origin: str = ""  # earlier_post | later_post | unclear_dates | contest
+    holder_post_url: str = ""
+    holder_posted_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    holder_media_url: str = ""
+    holder_social_account_id: Optional[int] = None
+    holder_blob: str = ""
+    holder_fingerprint_blob: str = ""
+    claimant_post_url: str = ""
+    claimant_posted_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    claimant_media_url: str = ""
+    claimant_social_account_id: Optional[int] = None
+    claimant_blob: str = ""
+    claimant_fingerprint_blob: str = ""
+    note: str = ""  # the contest's words, then the moderator's
+    decided_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    decided_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
 class GuildSettings(SQLModel, table=True):
     guild_id: int = Field(sa_type=BigInteger, primary_key=True)
     gallery_channel_id: Optional[int] = Field(default=None, sa_type=BigInteger)
@@ -269,6 +314,22 @@ class GuildSettings(SQLModel, table=True):
     publish_training_images: bool = True
     daily_generations_per_fan: int = 0  # 0: the global default
     moderator_role_id: Optional[int] = Field(default=None, sa_type=BigInteger)
+
+
+class ExportJob(SQLModel, table=True):
+    """A person's "Export my data", built by a worker (engine/jobs.export_data): its progress, then the zip in the
+    blob store (deleted with the account; replaced by the next export)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    status: str = Field(default=JobStatus.queued.value)
+    done: int = 0  # images added so far
+    total: int = 0
+    blob: str = ""
+    size: int = 0
+    error: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class AuditEvent(SQLModel, table=True):

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     web_secret: SecretStr | None = None
     web_trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For names the client
     public_url: str = "http://127.0.0.1:8080"
+    # "Sign in with Discord" on the gallery (OAuth2 code grant with PKCE, scope identify); no client id: no sign-in.
+    # Register <PUBLIC_URL>/signin/callback as the application's redirect.
+    discord_client_id: str = ""
+    discord_client_secret: SecretStr | None = None
+    discord_oauth_authorize_url: str = "https://discord.com/oauth2/authorize"
 
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one object per line, for log collectors

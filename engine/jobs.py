@@ -1,4 +1,4 @@
-"""The arq tasks: train a maker, generate images. Idempotent, resumable, cancellable.
+"""The arq tasks: train a maker, generate images, build a person's data export. Idempotent, resumable, cancellable.
 
 Each task re-reads its row first: a finished or cancelled row is left alone (a duplicate delivery is a
 no-op), a revoked maker cancels the work. While a task runs it keeps a short lease on arq's in-progress
@@ -26,8 +26,9 @@ from data.context import AppContext
 from data.credit import public_credit
 from data.events import (Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
                          TrainingCancelled, TrainingDone, TrainingFailed, TrainingProgress, TrainingStarted)
-from data.models import (Generation, GenerationKind, JobStatus, Maker, MakerImage, MakerStatus, TrainingJob,
-                         utcnow)
+from data.exports import build_export
+from data.models import (ExportJob, Generation, GenerationKind, JobStatus, Maker, MakerImage, MakerStatus,
+                         TrainingJob, utcnow)
 from engine.worker_context import WorkerContext
 
 log = logging.getLogger("mimic.worker")
@@ -422,3 +423,66 @@ def _forget_fingerprints(app: AppContext, generation_id: int) -> None:
     from engine.generation_fingerprints import forget_fingerprints
 
     forget_fingerprints(app.db, app.blobs, generation_id)
+
+
+# data export ------------------------------------------------------------------------------------------------------
+
+EXPORT_PROGRESS_EVERY_S = 0.5
+
+
+async def export_data(ctx: WorkerContext, export_id: int) -> str:
+    """Build "Export my data" (data/exports.py) into the blob store, writing its progress to the row as it goes."""
+    app: AppContext = ctx["app"]
+
+    def start() -> int | None:
+        with app.db.session() as s:
+            job = s.get(ExportJob, export_id)
+            if job is None or job.status not in (JobStatus.queued.value, JobStatus.running.value):
+                return None  # a duplicate delivery, or deleted with its account
+            job.status = JobStatus.running.value
+            s.add(job)
+            s.commit()
+            return job.user_id
+
+    written_at = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal written_at
+        now = time.monotonic()
+        if done not in (0, total) and now - written_at < EXPORT_PROGRESS_EVERY_S:
+            return
+        written_at = now
+        with app.db.session() as s:
+            job = s.get(ExportJob, export_id)
+            if job is not None:
+                job.done, job.total = done, total
+                s.add(job)
+                s.commit()
+
+    def finish(status: JobStatus, *, blob: str = "", size: int = 0, error: str = "") -> None:
+        with app.db.session() as s:
+            job = s.get(ExportJob, export_id)
+            if job is None:  # the account was deleted meanwhile: the zip must not outlive it
+                if blob:
+                    app.blobs.delete(blob)
+                return
+            job.status, job.blob, job.size, job.error, job.finished_at = status.value, blob, size, error, utcnow()
+            s.add(job)
+            s.commit()
+
+    def run() -> str:
+        user_id = start()
+        if user_id is None:
+            return "missing"
+        try:
+            data, _, _ = build_export(app.db, app.blobs, user_id, progress=progress)
+            blob = app.blobs.put(data)
+        except (LookupError, BlobError, OSError) as exc:
+            log.warning("export %s failed: %s", export_id, type(exc).__name__)
+            finish(JobStatus.failed, error="the export could not be built; please ask again")
+            return "failed"
+        finish(JobStatus.done, blob=blob, size=len(data))
+        return "done"
+
+    async with lease(ctx):
+        return await asyncio.to_thread(run)

@@ -11,6 +11,7 @@ from arq.utils import timestamp_ms
 
 TRAIN_TASK = "train_maker"
 GENERATE_TASK = "generate"
+EXPORT_TASK = "export_data"
 
 
 def queue_name(prefix: str) -> str:
@@ -23,6 +24,10 @@ def training_job_id(prefix: str, job_id: int) -> str:
 
 def generation_job_id(prefix: str, generation_id: int) -> str:
     return f"{prefix}:gen:{generation_id}"
+
+
+def export_job_id(prefix: str, export_id: int) -> str:
+    return f"{prefix}:export:{export_id}"
 
 
 class JobQueue:
@@ -48,6 +53,11 @@ class JobQueue:
         await pool.enqueue_job(GENERATE_TASK, generation_id,
                                _job_id=generation_job_id(self.prefix, generation_id))
         return await self.position(generation_job_id(self.prefix, generation_id))
+
+    async def enqueue_export(self, export_id: int) -> int:
+        pool = await self.pool()
+        await pool.enqueue_job(EXPORT_TASK, export_id, _job_id=export_job_id(self.prefix, export_id))
+        return await self.position(export_job_id(self.prefix, export_id))
 
     async def position(self, arq_job_id: str) -> int:
         """1-based position among queued jobs; 0 when it is running or gone."""

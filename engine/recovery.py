@@ -17,8 +17,9 @@ from sqlmodel import select
 
 from data.events import GenerationFailed, TrainingFailed
 from data.context import AppContext
-from data.models import Generation, JobStatus, TrainingJob, utcnow
-from engine.queue import GENERATE_TASK, TRAIN_TASK, generation_job_id, queue_name, training_job_id
+from data.models import ExportJob, Generation, JobStatus, TrainingJob, utcnow
+from engine.queue import (EXPORT_TASK, GENERATE_TASK, TRAIN_TASK, export_job_id, generation_job_id, queue_name,
+                          training_job_id)
 
 log = logging.getLogger("mimic.worker")
 
@@ -50,9 +51,12 @@ async def recover_jobs(app: AppContext, redis: ArqRedis, *, min_age: timedelta =
                            .where(TrainingJob.created_at < cutoff)).all()
         generations = s.exec(select(Generation.id).where(Generation.status.in_(OPEN))
                              .where(Generation.created_at < cutoff)).all()
+        exports = s.exec(select(ExportJob.id).where(ExportJob.status.in_(OPEN))
+                         .where(ExportJob.created_at < cutoff)).all()
     report = Recovery()
     for model, task, ids, make_id in ((TrainingJob, TRAIN_TASK, trainings, training_job_id),
-                                      (Generation, GENERATE_TASK, generations, generation_job_id)):
+                                      (Generation, GENERATE_TASK, generations, generation_job_id),
+                                      (ExportJob, EXPORT_TASK, exports, export_job_id)):
         for row_id in ids:
             arq_id = make_id(prefix, row_id)
             state = await _state(redis, arq_id)
@@ -74,6 +78,11 @@ async def _fail_if_open(app: AppContext, model, row_id: int) -> bool:
         row = s.get(model, row_id)
         if row is None or row.status not in OPEN:
             return False  # it finished between our two looks
+        if model is ExportJob:  # /me shows it failed; the person asks again
+            row.status, row.error, row.finished_at = JobStatus.failed.value, GAVE_UP, utcnow()
+            s.add(row)
+            s.commit()
+            return True
         maker_id = row.maker_id
         if model is Generation:
             row.status, row.error, row.finished_at = JobStatus.failed.value, GAVE_UP, utcnow()

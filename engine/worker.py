@@ -12,8 +12,8 @@ from arq.worker import Retry
 
 from data.context import AppContext
 from data.settings import Settings
-from engine.jobs import generate, train_maker
-from engine.queue import GENERATE_TASK, TRAIN_TASK, queue_name
+from engine.jobs import export_data, generate, train_maker
+from engine.queue import EXPORT_TASK, GENERATE_TASK, TRAIN_TASK, queue_name
 from engine.recovery import recover_jobs
 from engine.worker_context import WorkerContext
 
@@ -90,7 +90,8 @@ def build_worker(settings: Settings, *, app: AppContext | None = None, burst: bo
         # timeout only after ours plus the time to reach a step boundary and checkpoint
         functions=[func(measured("train", train_maker), name=TRAIN_TASK, timeout=timeout + TRAINING_STOP_GRACE_S,
                         max_tries=20),
-                   func(measured("generate", generate), name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3)],
+                   func(measured("generate", generate), name=GENERATE_TASK, timeout=min(timeout, 900), max_tries=3),
+                   func(measured("export", export_data), name=EXPORT_TASK, timeout=min(timeout, 3600), max_tries=3)],
         # jobs the queue lost (a Redis restart, a crash between commit and enqueue) are found again
         cron_jobs=[cron(recover, name=f"{settings.redis_prefix}:recover", minute=set(range(0, 60, 5)),
                         run_at_startup=True, unique=True, timeout=120)],

@@ -1,4 +1,4 @@
-"""The global registry: which verified artist claimed an artwork first, and which works are "No AI learning".
+"""The global registry: which verified artist posted an artwork earliest, and which works are "No AI learning".
 
 Claims live in the `artwork` table; this module keeps an in-memory Hamming index of their pHashes so that a
 look-up stays fast at millions of works, and confirms each hit with PDQ so that look-alikes don't collide.
@@ -9,20 +9,29 @@ for the time per look-up at 1M and 10M works). Crops of a registered work are no
 the uploader's own-portfolio match (matching.py) still has to pass, so a crop of someone else's work fails there
 unless the uploader posted that crop themselves.
 
-Use cases: `claim_artworks` (first verified owner wins; re-claiming your own work is harmless), `check_upload`
-(refuses someone else's claimed work or any No-AI work, and records an incident for moderators), `add_no_ai`."""
+The ownership rule: **the earliest public post owns a work**, not the first account linked. Every claim keeps the
+platform's post time. When a newly verified account shows a post of a claimed work, the two post times decide
+(`post_order`): more than DISPUTE_TOLERANCE earlier and the work moves to the newcomer; more than that later and the
+newcomer is refused as before; closer than that, or a time missing, and a `Dispute` opens for moderators, the
+holder keeping the work (and nobody suspended) until one decides. Every meeting of two claims is a Dispute row with
+both posts, so each can be contested. What a move does to the losing side's makers is the bot's business
+(bot/core/disputes.py); this module only moves the claim.
+
+Use cases: `claim_artworks` (earliest post wins; re-claiming your own work is harmless), `check_upload`
+(refuses someone else's claimed work or any No-AI work, and records an incident for moderators), `add_no_ai`,
+`assign` (give a disputed work to one side)."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Literal, Sequence
 
 import numpy as np
 from sqlmodel import Session, select
 
 from data.db import Database
-from data.models import Artwork, AuditEvent, Report
+from data.models import Artwork, AuditEvent, Dispute, DisputeStatus, Report, ReportStatus, utcnow
 from verification.hashing import Fingerprint, hamming_bytes
 from verification.index import HammingIndex
 from verification.matching import PDQ_CONFIRM, PHASH_ALONE
@@ -35,6 +44,11 @@ REGISTRY_PHASH_RADIUS = 8
 # each refresh also looks this far below the newest id loaded for rows that appeared late.
 LATE_WINDOW = 1_000
 LOOKUP_VARIANTS = tuple(range(8))  # every rotation/reflection (hashing._dihedral order); (0, 4) = upright + mirror
+# Two posts of one work closer in time than this are not told apart by their dates: a moderator decides. A day,
+# because "the same day" differs by time zone and the platforms' clocks (and a Bluesky post's self-declared
+# createdAt, which the provider bounds by the AppView's indexedAt) are not evidence at the minute; copies made by
+# someone else appear days to years after the artist's post (the reported case: 2020 against November 2026).
+DISPUTE_TOLERANCE = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class Claim:
     source_url: str
     phash_distance: int
     pdq_distance: int | None
+    posted_at: datetime | None = None  # the platform's time of the post that proved the claim
 
     @property
     def is_ownership(self) -> bool:
@@ -124,7 +139,8 @@ class Registry:
             pdq_d = min(hamming_bytes(v, p) for v in fp.global_pdqs for p in stored) if stored else None
             # PDQ must agree whenever it is known: a false hit here blames an innocent uploader
             if (pdq_d <= PDQ_CONFIRM) if pdq_d is not None else (phash_d <= PHASH_ALONE):
-                claims.append(Claim(row.id, row.owner_id, row.no_ai, row.source_url, phash_d, pdq_d))
+                claims.append(Claim(row.id, row.owner_id, row.no_ai, row.source_url, phash_d, pdq_d,
+                                    _aware(row.posted_at)))
         return sorted(claims, key=lambda c: (c.phash_distance, c.artwork_id))
 
     def __len__(self) -> int:
@@ -149,7 +165,9 @@ class ArtworkItem:
 class ClaimResult:
     claimed: list[int] = field(default_factory=list)  # new artwork ids
     already_yours: list[int] = field(default_factory=list)  # existing artwork ids of the same owner
-    conflicts: list[tuple[ArtworkItem, Claim]] = field(default_factory=list)  # someone else was first
+    conflicts: list[tuple[ArtworkItem, Claim]] = field(default_factory=list)  # someone else posted it earlier
+    moved: list[int] = field(default_factory=list)  # Dispute ids: this owner posted it earlier, the work is theirs now
+    disputed: list[int] = field(default_factory=list)  # Dispute ids: the dates can't tell, moderators decide
 
 
 @dataclass(frozen=True)
@@ -157,7 +175,7 @@ class RegistryDecision:
     allowed: bool
     reason: str
     claim: Claim | None = None
-    incident: Literal["none", "someone_elses", "no_ai"] = "none"
+    incident: Literal["none", "someone_elses", "no_ai", "disputed"] = "none"  # "disputed" records none
     report_id: int | None = None
     key: str = ""  # `reason` as a message key, for people who read it in their own language
 
@@ -176,17 +194,124 @@ def _claimed_by_another(claims: Sequence[Claim], owner_id: int) -> Claim | None:
     return next((c for c in claims if c.owner_id != owner_id and c.is_ownership), None)
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+def post_order(mine: datetime | None, theirs: datetime | None, *,
+               tolerance: timedelta = DISPUTE_TOLERANCE) -> Literal["earlier", "later", "unclear"]:
+    """Whether a post at `mine` came before one at `theirs`, by more than `tolerance`; unclear when a time is
+    missing or they are closer than that."""
+    mine, theirs = _aware(mine), _aware(theirs)
+    if mine is None or theirs is None:
+        return "unclear"
+    if mine < theirs - tolerance:
+        return "earlier"
+    if mine > theirs + tolerance:
+        return "later"
+    return "unclear"
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{_aware(moment):%Y-%m-%d %H:%M} UTC" if moment else "unknown date"
+
+
+def _moderator_report(s: Session, dispute: Dispute) -> Report:
+    """One report for moderators per move or dispute, with both posts' links and dates."""
+    what = {DisputeStatus.moved.value: "ownership moved to the earlier poster",
+            DisputeStatus.open.value: "ownership disputed (the dates cannot decide)"}.get(dispute.status,
+                                                                                          "ownership contested")
+    report = Report(reporter_id=None, target_kind="artwork", target_id=dispute.artwork_id, source="system",
+                    reason=f"dispute {dispute.id}: {what}: user {dispute.claimant_id} posted "
+                           f"{dispute.claimant_post_url or 'an image'} ({_when(dispute.claimant_posted_at)}); "
+                           f"user {dispute.holder_id} posted {dispute.holder_post_url or 'an image'} "
+                           f"({_when(dispute.holder_posted_at)})")
+    s.add(report)
+    return report
+
+
+def assign(s: Session, dispute: Dispute, side: Literal["claimant", "holder"]) -> tuple[int, int] | None:
+    """Make `side`'s post the proof of the disputed work: its owner, post, time and image. Returns (winner,
+    loser) when the owner changed, None when that side already owned it. The caller commits. Open incidents filed
+    against the winner over this work are dismissed: they were filed while the work was wrongly someone else's."""
+    artwork = s.get(Artwork, dispute.artwork_id)
+    owner = dispute.claimant_id if side == "claimant" else dispute.holder_id
+    if artwork is None or artwork.owner_id == owner:
+        return None
+    loser = artwork.owner_id
+    post = {name: getattr(dispute, f"{side}_{name}") for name in
+            ("post_url", "posted_at", "media_url", "social_account_id", "blob", "fingerprint_blob")}
+    artwork.owner_id, artwork.source_url, artwork.posted_at = owner, post["post_url"], post["posted_at"]
+    artwork.media_url, artwork.social_account_id = post["media_url"], post["social_account_id"]
+    artwork.blob, artwork.fingerprint_blob = post["blob"], post["fingerprint_blob"]
+    s.add(artwork)
+    incidents = s.exec(select(AuditEvent).where(AuditEvent.action == "ownership.incident",
+                                                AuditEvent.actor_id == owner,
+                                                AuditEvent.target_id == artwork.id)).all()
+    for event in incidents:
+        report = s.get(Report, event.detail.get("report_id") or 0)
+        if report is not None and report.status == ReportStatus.open.value:
+            report.status, report.resolved_at = ReportStatus.dismissed.value, utcnow()
+            report.resolution = f"dispute {dispute.id}: the work is this user's (the earlier post)"
+            s.add(report)
+    s.add(AuditEvent(actor_id=dispute.decided_by, action="registry.transfer", target_kind="artwork",
+                     target_id=artwork.id, detail={"dispute_id": dispute.id, "from": loser, "to": owner,
+                                                   "post_url": post["post_url"]}))
+    return owner, loser
+
+
+def _meet(s: Session, owner_id: int, item: ArtworkItem, theirs: Claim) -> Dispute:
+    """The Dispute row of this item against the current holder (one per claimant's post of a work)."""
+    existing = s.exec(select(Dispute).where(Dispute.artwork_id == theirs.artwork_id,
+                                            Dispute.claimant_id == owner_id,
+                                            Dispute.claimant_media_url == item.media_url)).first()
+    if existing is not None:
+        return existing
+    held = s.get(Artwork, theirs.artwork_id)
+    order = post_order(item.posted_at, theirs.posted_at)
+    status, origin = {"earlier": (DisputeStatus.moved, "earlier_post"), "later": (DisputeStatus.refused, "later_post"),
+                      "unclear": (DisputeStatus.open, "unclear_dates")}[order]
+    dispute = Dispute(artwork_id=held.id, holder_id=held.owner_id, claimant_id=owner_id, status=status.value,
+                      origin=origin, holder_post_url=held.source_url, holder_posted_at=held.posted_at,
+                      holder_media_url=held.media_url, holder_social_account_id=held.social_account_id,
+                      holder_blob=held.blob, holder_fingerprint_blob=held.fingerprint_blob,
+                      claimant_post_url=item.source_url, claimant_posted_at=item.posted_at,
+                      claimant_media_url=item.media_url, claimant_social_account_id=item.social_account_id,
+                      claimant_blob=item.blob, claimant_fingerprint_blob=item.fingerprint_blob,
+                      decided_at=None if order == "unclear" else utcnow())
+    s.add(dispute)
+    s.flush()
+    s.add(AuditEvent(actor_id=owner_id, action=f"registry.{origin}", target_kind="dispute", target_id=dispute.id,
+                     detail={"artwork_id": held.id, "holder_id": held.owner_id,
+                             "claimant_posted_at": _when(item.posted_at), "holder_posted_at": _when(held.posted_at)}))
+    if order == "earlier":
+        assign(s, dispute, "claimant")
+    if order != "later":
+        _moderator_report(s, dispute)
+    return dispute
+
+
 def claim_artworks(db: Database, owner_id: int, items: Sequence[ArtworkItem], *,
                    registry: Registry | None = None) -> ClaimResult:
-    """Record verified posts as `owner_id`'s works. A work someone else claimed first stays theirs (a conflict);
-    a work this owner already has is not duplicated."""
+    """Record verified posts as `owner_id`'s works. A work someone else posted earlier stays theirs (a conflict);
+    one this owner posted earlier moves to them (`moved`); unclear dates open a dispute (`disputed`). A work this
+    owner already has is not duplicated."""
     registry = registry or Registry(db)
     result = ClaimResult()
     for item in items:
         claims = registry.find_claims(item.fingerprint)
         theirs = _claimed_by_another(claims, owner_id)
         if theirs is not None:
-            result.conflicts.append((item, theirs))
+            with db.session() as s:
+                dispute = _meet(s, owner_id, item, theirs)
+                s.commit()
+                status, dispute_id = dispute.status, int(dispute.id)
+            if status == DisputeStatus.moved.value:
+                result.moved.append(dispute_id)
+            elif status == DisputeStatus.open.value:
+                result.disputed.append(dispute_id)
+            else:
+                result.conflicts.append((item, theirs))
             continue
         mine = next((c for c in claims if c.owner_id == owner_id and c.is_ownership), None)
         if mine is not None:
@@ -210,11 +335,22 @@ def _record_incident(s: Session, uploader_id: int, claim: Claim, filename: str, 
                            f"{claim.owner_id}" + (" (No AI learning)" if claim.no_ai else "")
                            + f"; pHash distance {claim.phash_distance}/64")
     s.add(report)
+    s.flush()
     s.add(AuditEvent(actor_id=uploader_id, action="ownership.incident", target_kind="artwork",
                      target_id=claim.artwork_id, detail={"purpose": purpose, "no_ai": claim.no_ai,
+                                                         "report_id": report.id,
                                                          "owner_id": claim.owner_id,
                                                          "phash_distance": claim.phash_distance}))
     return report
+
+
+def _in_open_dispute(db: Database, user_id: int, artwork_id: int) -> bool:
+    """The uploader is a side of an open dispute over this work: refused until decided, but no incident."""
+    with db.session() as s:
+        return s.exec(select(Dispute.id).where(Dispute.artwork_id == artwork_id,
+                                               Dispute.status == DisputeStatus.open.value,
+                                               (Dispute.claimant_id == user_id) | (Dispute.holder_id == user_id))
+                      ).first() is not None
 
 
 def check_upload(db: Database, uploader_id: int, fp: Fingerprint, *, registry: Registry | None = None,
@@ -233,6 +369,9 @@ def check_upload(db: Database, uploader_id: int, fp: Fingerprint, *, registry: R
     if theirs is None:
         return RegistryDecision(False, "you listed this work as No AI learning, so it cannot be used", own_no_ai,
                                 key="registry.own_no_ai")
+    if not theirs.no_ai and _in_open_dispute(db, uploader_id, theirs.artwork_id):
+        return RegistryDecision(False, "this work is disputed: a moderator will decide whose it is", theirs,
+                                "disputed", key="registry.disputed")
     with db.session() as s:
         report = _record_incident(s, uploader_id, theirs, filename, purpose)
         s.commit()

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
+from bot.core.disputes import settle_claims
 from bot.core.errors import Refusal
 from data.models import Artwork, Challenge, SocialAccount, User, utcnow
 from verification import accounts as proof
+from verification.provenance import read_provenance
 from verification.providers.base import SocialError
-from verification.registry import ArtworkItem, claim_artworks
+from verification.registry import ArtworkItem, ClaimResult, claim_artworks
 
 log = logging.getLogger("mimic.core")
 
@@ -23,8 +25,12 @@ class VerificationResult:
     found_in: str
     indexed: int = 0  # posted images claimed for this artist now
     already_known: int = 0
-    conflicts: list[str] = field(default_factory=list)  # posts whose image belongs to another artist
+    conflicts: list[str] = field(default_factory=list)  # posts of a work another artist posted earlier
     skipped: list[str] = field(default_factory=list)  # media that could not be used, with reasons
+    moved: list[str] = field(default_factory=list)  # posts of works this artist posted earlier: theirs now
+    disputed: list[str] = field(default_factory=list)  # posts whose dates can't decide: moderators will
+    changes: list = field(default_factory=list)  # bot.core.disputes.OwnershipChange, one per work moved here
+    notices: list = field(default_factory=list)  # bot.core.disputes.Notice: what each person must be told
 
 
 @dataclass
@@ -104,20 +110,28 @@ async def check_verification(core: Core, actor: Actor, *, index_limit: int = 320
         row.last_indexed_at = core.clock()
         s.add(row)
         core.audit(s, actor, "verify.link", "social_account", row.id, platform=row.platform, handle=row.handle,
-                   indexed=result.indexed, conflicts=len(result.conflicts))
+                   indexed=result.indexed, conflicts=len(result.conflicts), moved=len(result.moved),
+                   disputed=len(result.disputed))
         s.commit()
     await core.db(stamp)
     return result
 
 
 async def index_portfolio(core: Core, user_id: int, social_account: SocialAccount, items, result) -> None:
-    """Hash each posted image and claim it for the artist, unless another artist claimed it first."""
+    """Hash each posted image and claim it for the artist: the earliest post owns a work (verification.registry).
+    A work this artist posted earlier than its holder moves here with its consequences carried out before this
+    returns (bot.core.disputes); unclear dates open a dispute."""
     from bot.core.ownership import fingerprint_bytes
 
+    total = ClaimResult()
     known = await core.db(lambda s: set(s.exec(select(Artwork.media_url).where(Artwork.owner_id == user_id))))
     for item in items:
         if item.media_url in known:
             result.already_known += 1
+            continue
+        generated = (await asyncio.to_thread(read_provenance, item.image_bytes)).generated
+        if generated:  # a posted AI image (ours carry trainedAlgorithmicMedia) is nobody's work to train on
+            result.skipped.append(f"{item.post_url}: the file says it was made by AI ({generated[0].source})")
             continue
         try:
             image_blob, fp, fp_blob = await fingerprint_bytes(core, item.image_bytes)
@@ -131,7 +145,14 @@ async def index_portfolio(core: Core, user_id: int, social_account: SocialAccoun
         result.indexed += len(claimed.claimed)
         result.already_known += len(claimed.already_yours)
         result.conflicts += [item.post_url for _ in claimed.conflicts]
+        result.moved += [item.post_url for _ in claimed.moved]
+        result.disputed += [item.post_url for _ in claimed.disputed]
+        total.moved += claimed.moved
+        total.disputed += claimed.disputed
         known.add(item.media_url)
+    changes, notices = await settle_claims(core, total)
+    result.changes += changes
+    result.notices += [n for change in changes for n in change.notices] + notices
 
 
 async def verification_status(core: Core, actor: Actor) -> VerificationStatus:

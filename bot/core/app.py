@@ -26,6 +26,12 @@ class Actor:
     guild_id: int | None = None
     channel_id: int | None = None
     locale: str = "en"
+    operator: bool = False  # the install's operator at the command line (`mimic admin`): no user row of their own
+
+    @classmethod
+    def for_operator(cls) -> "Actor":
+        """The operator of the install: a moderator everywhere, recorded in the audit log as `by: operator`."""
+        return cls(user_id=0, is_moderator=True, operator=True)
 
     def require_moderator(self) -> None:
         if not self.is_moderator:
@@ -121,8 +127,10 @@ class Core:
     @staticmethod
     def audit(s: Session, actor: Actor | None, action: str, target_kind: str = "", target_id: int | None = None,
               **detail) -> None:
-        s.add(AuditEvent(actor_id=actor.user_id if actor else None, action=action, target_kind=target_kind,
-                         target_id=target_id, detail=detail))
+        if actor is not None and actor.operator:
+            detail = {**detail, "by": "operator"}
+        s.add(AuditEvent(actor_id=actor.user_id if actor and not actor.operator else None, action=action,
+                         target_kind=target_kind, target_id=target_id, detail=detail))
 
     async def aclose(self) -> None:
         for provider in self.providers.values():  # their HTTP sessions

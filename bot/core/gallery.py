@@ -2,7 +2,8 @@
 
 The rules of what the public may see live here, not in the web adapter:
 - a private maker and everything made with it is invisible; an unlisted one is reachable by link but not listed;
-- a maker that is revoked or taken down, and every generation made with it, shows as a tombstone: its record
+- a maker that is revoked, taken down or suspended (it learned from a work that turned out to be another artist's),
+  and every generation made with it, shows as a tombstone: its record
   stays (so a link or a trace still explains what happened) but none of its images are shown or served;
 - a taken-down generation is a tombstone too;
 - a maker's training images are public (the policy) unless its server turned `publish_training_images` off;
@@ -22,7 +23,7 @@ from data.credit import public_credits
 from data.models import (Generation, GenerationImage, GenerationKind, GuildSettings, JobStatus, Maker, MakerImage,
                          MakerStatus, SocialAccount, User, Visibility)
 
-GONE = (MakerStatus.revoked.value, MakerStatus.taken_down.value)
+GONE = (MakerStatus.revoked.value, MakerStatus.taken_down.value, MakerStatus.suspended.value)
 # makers the public may see: trained or training, and the tombstones of withdrawn ones
 LISTED_STATUSES = (MakerStatus.ready.value, MakerStatus.training.value, *GONE)
 PER_PAGE = 24
@@ -95,7 +96,7 @@ class GenerationCard:
     maker: Maker
     artist: ArtistView
     gone: bool  # taken down, or its maker is gone
-    gone_reason: str  # "taken_down" | "maker_revoked" | "maker_taken_down" | ""
+    gone_reason: str  # "taken_down" | "maker_revoked" | "maker_taken_down" | "maker_suspended" | ""
     image_blobs: list[str]  # empty when gone
 
     @property
@@ -186,6 +187,8 @@ def _generation_card(gen: Generation, maker: Maker, artist: ArtistView) -> Gener
         reason = "maker_revoked"
     elif maker.status == MakerStatus.taken_down.value:
         reason = "maker_taken_down"
+    elif maker.status == MakerStatus.suspended.value:
+        reason = "maker_suspended"
     return GenerationCard(generation=gen, maker=maker, artist=artist, gone=bool(reason), gone_reason=reason,
                           image_blobs=[] if reason else list(gen.image_blobs))
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal, is_row_id
-from bot.core.gallery import aware, generation_url
+from bot.core.gallery import GONE, aware, generation_url
 from bot.core.makers import maker_named
 from data.credit import Credit, public_credit
 from data.models import (Generation, GenerationKind, GuildSettings, JobStatus, Maker, MakerStatus, UsageScope,
@@ -45,7 +45,7 @@ def unposted_result(s: Session, generation_id: int) -> ResultCard | None:
     if gen is None or gen.status != JobStatus.done.value or gen.taken_down or gen.message_id:
         return None
     maker = s.get(Maker, gen.maker_id)
-    if maker is None:
+    if maker is None or maker.status in GONE:  # withdrawn or suspended: its results are tombstones, never posted
         return None
     credit = public_credit(s, maker.owner_id)
     return ResultCard(gen, maker, credit.name, s.get(User, gen.requester_id), credit.profile_url)
@@ -86,6 +86,8 @@ async def request_generation(core: Core, actor: Actor, maker_name: str, prompt: 
         is_owner = maker.owner_id == actor.user_id
         if maker.status in (MakerStatus.revoked.value, MakerStatus.taken_down.value):
             raise Refusal("generate.maker_revoked", name=maker.name)
+        if maker.status == MakerStatus.suspended.value:
+            raise Refusal("generate.maker_suspended", name=maker.name)
         if maker.status != MakerStatus.ready.value:
             raise Refusal("generate.maker_not_ready", name=maker.name, status=maker.status)
         if not is_owner and maker.usage == UsageScope.not_allowed.value:

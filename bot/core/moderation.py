@@ -139,6 +139,24 @@ async def ban_user(core: Core, actor: Actor, user_id: int, reason: str) -> User:
     return await core.db(ban)
 
 
+async def unban_user(core: Core, actor: Actor, user_id: int) -> User:
+    actor.require_moderator()
+
+    def unban(s: Session) -> User:
+        user = s.get(User, user_id)
+        if user is None:
+            raise Refusal("user.not_found")
+        if not user.banned:
+            raise Refusal("unban.not_banned")
+        user.banned, user.banned_reason = False, ""
+        core.audit(s, actor, "user.unban", "user", user.id)
+        s.add(user)
+        s.commit()
+        s.refresh(user)
+        return user
+    return await core.db(unban)
+
+
 async def guild_settings(core: Core, guild_id: int) -> GuildSettings:
     return await core.db(lambda s: s.get(GuildSettings, guild_id) or GuildSettings(guild_id=guild_id))
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.core.app import Actor, Core
 from bot.core.errors import Refusal
-from bot.core.ownership import fingerprint_bytes
+from bot.core.ownership import discard_unreferenced, fingerprint_bytes
 from bot.core.makers import require_verified_artist
 from bot.i18n import Text
 from data.models import Artwork
@@ -68,6 +68,8 @@ async def protect_files(core: Core, actor: Actor, uploads) -> Protected:
             continue
         item = ArtworkItem(fingerprint=fp, blob=blob, fingerprint_blob=fp_blob)
         added = await asyncio.to_thread(add_no_ai, core.app.db, actor.user_id, [item], registry=core.registry)
+        if not added.added:  # refused, or the listing marked a work already indexed: keep no copy of this file
+            await discard_unreferenced(core, [blob, fp_blob])
         if added.refused:
             result.refused.append(Text("upload.line", filename=upload.filename,
                                        reason=Text("registry.someone_elses")))

@@ -138,12 +138,16 @@ def _intake(core: Core | None) -> InteractionIntake:
     return InteractionIntake(None, observe)  # type: ignore[arg-type] - the bot is set once it exists
 
 
+def _bot_options(intake: InteractionIntake) -> dict:
+    """What both bot classes are built with: guild-only commands, mention prefix, the intake's HTTP trace."""
+    return dict(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, tree_cls=MimicTree,
+                allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL, http_trace=intake.trace_config())
+
+
 class MimicBot(MimicMixin, commands.Bot):
     def __init__(self, core: Core | None, *, sync_commands: bool = True, **options):
         self.intake = _intake(core)
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL,
-                         http_trace=self.intake.trace_config(), **options)
+        super().__init__(**_bot_options(self.intake), **options)
         self.intake.bot = self
         self._mimic_init(core, sync_commands)
 
@@ -151,9 +155,7 @@ class MimicBot(MimicMixin, commands.Bot):
 class MimicShardedBot(MimicMixin, commands.AutoShardedBot):
     def __init__(self, core: Core | None, *, sync_commands: bool = True, **options):
         self.intake = _intake(core)
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         tree_cls=MimicTree, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL,
-                         http_trace=self.intake.trace_config(), **options)
+        super().__init__(**_bot_options(self.intake), **options)
         self.intake.bot = self
         self._mimic_init(core, sync_commands)
 

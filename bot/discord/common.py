@@ -148,3 +148,20 @@ async def generation_for_reference(core: Core, reference: str) -> int | None:
         return None
     message_id = int(link.group(2))
     return await generation_for_message(core, message_id)
+
+
+async def deliver_notices(client: discord.Client, notices) -> int:
+    """Tell each person (bot.core.disputes.Notice) by direct message, in their language; someone who can't be
+    messaged (DMs closed, no Discord account) is skipped: the moderators' report holds the same facts.
+    Returns how many were sent."""
+    sent = 0
+    for notice in notices:
+        if not notice.discord_id:
+            continue
+        try:
+            user = client.get_user(notice.discord_id) or await client.fetch_user(notice.discord_id)
+            await user.send(t(notice.text.key, notice.locale, **notice.text.params))
+            sent += 1
+        except discord.HTTPException:
+            continue
+    return sent

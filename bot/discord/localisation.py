@@ -18,11 +18,14 @@ NAMES_JA: dict[str, str] = {
     "trace": "追跡", "review": "審査", "queue": "審査待ち", "approve": "承認", "reject": "却下",
     "takedown": "削除", "ban": "利用停止", "server": "サーバー",
     "protect": "ai学習禁止", "posts": "投稿", "files": "ファイル",
+    "disputes": "申し立て一覧", "decide": "判断", "suspended": "停止中", "settle": "停止の処置",
+    "allow_file": "ファイル許可", "contest": "異議",
     # options
     "platform": "サービス", "handle": "ハンドル", "name": "名前", "from_posts": "投稿から",
     "usage": "利用範囲", "visibility": "公開範囲", "daily_limit": "1日の上限", "mine": "自分のみ",
     "prompt": "プロンプト", "count": "枚数", "seed": "シード", "image": "画像", "user": "ユーザー",
     "target": "対象", "reason": "理由", "gallery_channel": "ギャラリーチャンネル",
+    "dispute": "申し立て番号", "decision": "判断内容", "note": "メモ", "post": "投稿リンク", "file": "ファイル",
     "review_required": "審査必須", "publish_training_images": "学習画像の公開", "moderator_role": "モデレーターロール",
 }
 
@@ -80,11 +83,27 @@ DESCRIPTIONS_JA: dict[str, str] = {
     "Post training images publicly when a maker is ready": "メーカー完成時に学習画像を公開します",
     "Images per fan per day (0 = the global default)": "ファン1人あたり1日の枚数（0は全体の既定値）",
     "Role whose members count as moderators": "モデレーターとして扱うロール",
+    "Ownership disputes, both posts side by side": "作品の所有をめぐる申し立て（両方の投稿を並べて表示）",
+    "A dispute number, to see its two images": "申し立て番号（2枚の画像を表示します）",
+    "Decide a dispute: move the work to the claimant or keep it": "申し立てを判断します: 申立人に移すか、そのままにするか",
+    "The dispute number": "申し立て番号",
+    "move: to the claimant; keep: with the holder": "move: 申立人へ / keep: 保持者のまま",
+    "Why (kept in the audit log)": "理由（監査ログに残ります）",
+    "Makers suspended because a work was another artist's": "他の作家の作品だったため停止したメーカー",
+    "End a suspension: restore the maker or delete its LoRA": "停止を終えます: メーカーを復元するか LoRA を削除します",
+    "restore it, or delete its quarantined LoRA": "復元するか、隔離した LoRA を削除します",
+    "Let a person use a file that its metadata refused": "メタデータで拒否されたファイルの利用を許可します",
+    "The uploader": "アップロードした人",
+    "The file's code from the refusal (sha256 digits)": "拒否メッセージにあるファイルのコード（sha256 の数字）",
+    "Contest who owns a work, with the link of your post": "作品の所有について、あなたの投稿リンクを添えて異議を出します",
+    "The link of your post of the work": "その作品のあなたの投稿のリンク",
+    "Why the claim is wrong": "登録が誤っている理由",
 }
 
 CHOICES_JA: dict[str, str] = {
     "artist only": "作家のみ", "personal use": "個人利用", "commercial use": "商用利用",
     "public": "公開", "unlisted": "限定公開", "private": "非公開",
+    "move": "移す", "keep": "そのまま", "restore": "復元", "delete": "削除",
 }
 
 _NAME_PLACES = {Where.command_name, Where.group_name, Where.parameter_name}

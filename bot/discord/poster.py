@@ -18,20 +18,18 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
-from sqlmodel import select
 
 from bot.core.gallery import generation_url
-from bot.core.generations import unposted_result
 from bot.core.makers import training_images
 from bot.core.moderation import guild_settings
+from bot.core.posting import cancel_reason, maker_name, maker_news, record_post, unposted_card, unposted_since
 from bot.discord.common import guild_locale
 from bot.exts.results._cog import MAX_GALLERY_ITEMS, chunks, result_card, result_files
 from bot.i18n import t
-from data.credit import public_credit
 from data.events import (BotProbe, Event, GenerationCancelled, GenerationDone, GenerationFailed, GenerationStarted,
                          JobEvent, TrainingCancelled, TrainingDone, TrainingFailed, TrainingProgress, TrainingStarted)
 from data.media import file_extension
-from data.models import Generation, JobStatus, Maker, MakerStatus, Visibility
+from data.models import MakerStatus
 from data.settings import redact
 
 if TYPE_CHECKING:
@@ -145,10 +143,7 @@ class ResultsPoster:
 
     async def _catch_up(self) -> None:
         since = self.core.clock() - CATCH_UP_WINDOW
-        ids = await self.core.db(lambda s: list(s.exec(select(Generation.id).where(
-            Generation.status == JobStatus.done.value, Generation.message_id.is_(None),
-            Generation.taken_down.is_(False), Generation.finished_at >= since)).all()))
-        for generation_id in ids:
+        for generation_id in await unposted_since(self.core, since):
             await self.post_generation(generation_id)
 
     # --- tracking requesters ----------------------------------------------------------------------------
@@ -204,9 +199,9 @@ class ResultsPoster:
             await self._tell("generation", row_id, t("generate.failed", self._locale_for("generation", row_id),
                                                      id=row_id), final=True)
         elif isinstance(event, GenerationCancelled):
-            gen = await self.core.db(lambda s: s.get(Generation, row_id))
+            reason = await cancel_reason(self.core, row_id)
             await self._tell("generation", row_id, t("generate.cancelled", self._locale_for("generation", row_id),
-                                                     id=row_id, reason=gen.error if gen else ""), final=True)
+                                                     id=row_id, reason=reason), final=True)
         elif isinstance(event, (TrainingStarted, TrainingProgress)):
             name = await self._maker_name(maker_id)
             locale = self._locale_for("maker", maker_id)
@@ -221,8 +216,7 @@ class ResultsPoster:
             await self._tell("maker", maker_id, t(key, self._locale_for("maker", maker_id), name=name), final=True)
 
     async def _maker_name(self, maker_id: int) -> str:
-        maker = await self.core.db(lambda s: s.get(Maker, maker_id))
-        return maker.name if maker else "?"
+        return await maker_name(self.core, maker_id)
 
     # --- where to post ----------------------------------------------------------------------------------
     async def gallery_channel_id(self, guild_id: int | None, fallback: int | None) -> int | None:
@@ -268,7 +262,7 @@ class ResultsPoster:
         claimed = False
         message = None
         try:
-            card = await self.core.db(lambda s: unposted_result(s, generation_id))
+            card = await unposted_card(self.core, generation_id)
             if card is None or not self.bot.owns_guild(card.generation.guild_id):
                 return None
             redis = await self.core.queue.pool()
@@ -299,13 +293,7 @@ class ResultsPoster:
         message = await channel.send(view=view, files=batches[0], allowed_mentions=discord.AllowedMentions.none())
         for batch in batches[1:]:
             await channel.send(files=batch)
-
-        def remember(s) -> None:
-            row = s.get(Generation, generation_id)
-            row.channel_id, row.message_id = message.channel.id, message.id
-            s.add(row)
-            s.commit()
-        await self.core.db(remember)
+        await record_post(self.core, generation_id, message.channel.id, message.id)
         posted = self._posted_future(generation_id)
         if not posted.done():
             posted.set_result(message)
@@ -324,14 +312,14 @@ class ResultsPoster:
 
     async def announce_review(self, maker_id: int, fallback_channel_id: int | None) -> None:
         """Tell the server's moderators (their role, when configured) that a new maker waits for review."""
-        maker = await self.core.db(lambda s: s.get(Maker, maker_id))
-        if maker is None or maker.status != MakerStatus.pending_review.value:
+        maker = await maker_news(self.core, maker_id, MakerStatus.pending_review)
+        if maker is None:
             return
         channel = await self._channel(await self.gallery_channel_id(maker.guild_id, fallback_channel_id),
                                       maker.guild_id)
         if channel is None:
             return
-        credit = await self.core.db(lambda s: public_credit(s, maker.owner_id).name)
+        credit = maker.credit
         policy = await guild_settings(self.core, maker.guild_id) if maker.guild_id else None
         role = f"<@&{policy.moderator_role_id}> " if policy is not None and policy.moderator_role_id else ""
         text = role + t("review.waiting", guild_locale(getattr(channel, "guild", None)), name=maker.name,
@@ -339,15 +327,15 @@ class ResultsPoster:
         await channel.send(text, allowed_mentions=discord.AllowedMentions(roles=True, users=False, everyone=False))
 
     async def announce_maker(self, maker_id: int) -> None:
-        maker = await self.core.db(lambda s: s.get(Maker, maker_id))
-        if maker is None or maker.status != MakerStatus.ready.value:
+        maker = await maker_news(self.core, maker_id, MakerStatus.ready)
+        if maker is None:
             return
-        credit = await self.core.db(lambda s: public_credit(s, maker.owner_id).name)
+        credit = maker.credit
         tracked = self._tracked.get(("maker", maker_id))
         fallback = tracked.interaction.channel_id if tracked else None
         await self._tell("maker", maker_id, t("maker.ready_private", self._locale_for("maker", maker_id),
                                               name=maker.name), final=True)
-        if maker.visibility != Visibility.public.value:
+        if not maker.public:
             return
         channel = await self._channel(await self.gallery_channel_id(maker.guild_id, fallback), maker.guild_id)
         if channel is None:
@@ -357,7 +345,7 @@ class ResultsPoster:
         policy = await guild_settings(self.core, maker.guild_id) if maker.guild_id else None
         if policy is not None and not policy.publish_training_images:
             return
-        rows = await training_images(self.core, maker.id)
+        rows = await training_images(self.core, maker.maker_id)
         limit = getattr(getattr(channel, "guild", None), "filesize_limit", 10 * 1024 * 1024)
         files = []
         for index, data in enumerate(await self.core.app.blobs.aget_present(row.blob for row in rows)):

@@ -18,7 +18,7 @@ from yarl import URL
 
 from bot.core.app import Core
 from bot.ops import add_ops
-from bot.web import api, i18n, views
+from bot.web import api, i18n, owner, signin, views
 from bot.web.images import ThumbnailCache
 from bot.web.security import RedisGuard, SharedCsrf, SharedRateLimiter, safe_headers, trusted_networks
 from bot.web.state import GALLERY, Gallery, WebLimits
@@ -54,7 +54,9 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
                       report_limiter=SharedRateLimiter(redis, f"{prefix}:rate", "report", limits.report, guard=guard),
                       trace_limiter=SharedRateLimiter(redis, f"{prefix}:rate", "trace", limits.trace, guard=guard),
                       thumbs=ThumbnailCache(), secure_cookies=settings.public_url.startswith("https://"),
-                      trusted_proxies=proxies)
+                      trusted_proxies=proxies,
+                      account_limiter=SharedRateLimiter(redis, f"{prefix}:rate", "account", limits.account,
+                                                        guard=guard))
     app = web.Application(client_max_size=settings.max_upload_bytes + FORM_OVERHEAD,
                           middlewares=[views.error_pages])
     app[GALLERY] = gallery
@@ -71,6 +73,8 @@ def build_web_app(core: Core, *, limits: WebLimits | None = None) -> web.Applica
     app.on_cleanup.append(close_redis)
     views.add_routes(app.router)
     api.add_routes(app.router)
+    signin.add_routes(app.router)
+    owner.add_routes(app.router)
     add_ops(app, core.app)  # /healthz, /readyz, /metrics
     app.router.add_static("/static", HERE / "static", show_index=False, follow_symlinks=False)
     return app

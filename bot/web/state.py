@@ -19,6 +19,7 @@ class WebLimits:
 
     report: Limit = field(default_factory=lambda: Limit(capacity=5, per_second=1 / 60))
     trace: Limit = field(default_factory=lambda: Limit(capacity=10, per_second=1 / 6))
+    account: Limit = field(default_factory=lambda: Limit(capacity=20, per_second=1 / 6))  # sign-in, owner forms
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Gallery:
     thumbs: ThumbnailCache
     secure_cookies: bool
     trusted_proxies: tuple[Network, ...] = ()
+    account_limiter: SharedRateLimiter | None = None  # sign-in and the owner pages' forms (bot/web/owner.py)
 
     @property
     def settings(self):

@@ -11,12 +11,12 @@ from yarl import URL
 
 from bot.core import gallery as views_of
 from bot.core.errors import Refusal, is_row_id
-from bot.web import i18n, share
+from bot.web import forms, i18n, sessions, share
 from bot.web.conditional import image_headers, not_modified, ranged_response
 from bot.web.images import as_png, make_thumbnail
-from bot.web.security import CSRF_COOKIE, CSRF_FIELD, client_address
+from bot.web.security import CSRF_COOKIE, CSRF_FIELD
 from bot.web.state import GALLERY, Gallery
-from bot.web.uploads import CHUNK, UploadTooLarge, read_form
+from bot.web.uploads import UploadTooLarge, read_form
 from data.blobs import BlobError, BlobNotFound, blob_key
 from data.media import browser_mime
 
@@ -76,7 +76,8 @@ def render(request: web.Request, template: str, *, status: int = 200, active: st
         switch_url=str(request.rel_url.update_query(lang=other)), csrf_field=CSRF_FIELD,
         csrf_token=g.csrf.token_for(cookie), when=partial(i18n.format_time, locale=locale),
         iso=lambda value: i18n.iso_time(value).isoformat(),
-        max_upload=i18n.format_bytes(g.settings.max_upload_bytes, locale), path=request.path, **context)
+        max_upload=i18n.format_bytes(g.settings.max_upload_bytes, locale), path=request.path,
+        viewer=sessions.viewer(request), signin_enabled=bool(g.settings.discord_client_id), **context)
     response = web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
     response.headers["Cache-Control"] = "no-store"  # pages carry a form token
     if fresh:
@@ -292,30 +293,20 @@ async def oembed(request: web.Request) -> web.Response:
 # forms --------------------------------------------------------------------------------------------------------
 
 
-def _client(request: web.Request) -> str:
-    return client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
-                          _gallery(request).trusted_proxies)
+_client, _drain, _csrf_ok, _safe_return = forms.client, forms.drain, forms.csrf_ok, forms.safe_return
 
 
-async def _drain(request: web.Request, cap: int) -> None:
-    """Read and drop a body we refuse, so a browser still uploading gets our answer (not a reset)."""
-    seen = 0
-    while seen <= cap and (chunk := await request.content.read(CHUNK)):
-        seen += len(chunk)
-
-
-async def _too_many(request: web.Request, cap: int) -> web.Response:
-    await _drain(request, cap)
+async def too_many(request: web.Request, cap: int) -> web.Response:
+    await forms.drain(request, cap)
     locale = request_locale(request)
     return error_page(request, 429, "error.generic.title", i18n.text(locale, "error.rate"), {"Retry-After": "60"})
 
 
-async def _csrf_ok(request: web.Request, token: str | None) -> bool:
-    return await _gallery(request).csrf.valid(request.cookies.get(CSRF_COOKIE), token)
-
-
-def _csrf_refused(request: web.Request) -> web.Response:
+def csrf_refused(request: web.Request) -> web.Response:
     return error_page(request, 403, "error.generic.title", i18n.text(request_locale(request), "error.csrf"))
+
+
+_too_many, _csrf_refused = too_many, csrf_refused
 
 
 async def trace_form(request: web.Request) -> web.Response:
@@ -355,14 +346,6 @@ async def trace_submit(request: web.Request) -> web.Response:
         card = await views_of.generation_view(g.core, found.generation.id)
     result = {"trace_id": found.trace_id, "card": card, "source": found.source}
     return render(request, "trace.html", active="trace", result=result, error="")
-
-
-def _safe_return(path: str | None) -> URL:
-    """Only a path on this site: never an open redirect."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 300:
-        return URL("/")
-    url = URL(path)
-    return URL("/") if url.is_absolute() else url
 
 
 async def report_submit(request: web.Request) -> web.Response:

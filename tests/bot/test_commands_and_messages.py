@@ -40,7 +40,9 @@ def test_the_tree_has_exactly_the_issue_5_commands(tree):
     assert paths == sorted([
         "verify start", "verify check", "verify status", "maker create", "maker settings", "maker list",
         "maker revoke", "generate", "remake", "gallery", "artist", "report", "trace", "review queue",
-        "review approve", "review reject", "takedown", "ban", "server settings", "protect posts", "protect files"])
+        "review approve", "review reject", "takedown", "ban", "server settings", "protect posts", "protect files",
+        # issue 11: ownership disputes and provenance overrides
+        "review disputes", "review decide", "review suspended", "review settle", "review allow_file", "contest"])
 
 
 def test_every_name_and_description_has_a_japanese_localisation(tree):

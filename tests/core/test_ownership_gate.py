@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -22,6 +23,10 @@ def jpeg(img, quality=85) -> bytes:
     buffer = io.BytesIO()
     img.convert("RGB").save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def kuro_post_time(fake: FakeSocial, handle: str):
+    return max(p.created_at for a in fake.accounts if a.handle == handle for p in a.posts)
 
 
 def crop(img, keep):
@@ -108,8 +113,10 @@ async def test_a_repost_of_someone_elses_art_is_not_claimed(world):
     thief = Actor(user_id=ids["thief"])
     challenge = await start_verification(core, thief, "bluesky", "thief.bsky.social")
     account = fake.add_account("bluesky", "thief.bsky.social", bio=challenge.code)
-    fake.add_post(account, images=[jpeg(posts["kuro"][1])], text="my art (it is not)")
-    fake.add_post(account, images=[draw_illustration(777, (384, 384))], text="actually mine")
+    # a year after kuro posted it: the earlier post owns the work (same-day copies go to moderators instead)
+    later = kuro_post_time(fake, "kuro.bsky.social") + timedelta(days=365)
+    fake.add_post(account, images=[jpeg(posts["kuro"][1])], text="my art (it is not)", posted_at=later)
+    fake.add_post(account, images=[draw_illustration(777, (384, 384))], text="actually mine", posted_at=later)
     result = await check_verification(core, thief)
     assert (result.indexed, len(result.conflicts)) == (1, 1)
     with pytest.raises(Refusal, match="maker.others_art"):

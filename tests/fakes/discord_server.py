@@ -19,6 +19,9 @@ component rules (discord_fake/components.py): IS_COMPONENTS_V2 messages without 
 4000 characters of text, galleries of 1–10, a flag that stays; 5 action rows of 5 buttons otherwise; modals of 1–5
 components with file uploads in labels; autocomplete answered with choices only, 25 at most, and only for options
 declared with autocomplete. A modal's file uploads are submitted as attachment ids in `data.resolved.attachments`.
+"Sign in with Discord" (discord_fake/oauth.py, https://discord.com/developers/docs/topics/oauth2): `/oauth2/authorize`
+(a consent page for `discord.oauth.browser_user`), `POST /api/v10/oauth2/token` (form-encoded only, single-use codes,
+PKCE S256) and `GET /api/v10/users/@me` with a Bearer token; register the app's `discord.oauth.redirect_uris`.
 Everything is recorded: `discord.requests`, `requests_to(route)`, `failed_requests()`, `messages_in(channel)`,
 `commands` (synced trees by guild id, None = global), and each InteractionHandle's callbacks/followups.
 

@@ -96,6 +96,9 @@ class FakePost:
     hidden: bool = False  # Bluesky: taken down / not hydratable: the AppView drops it after paging
     aspect_ratio: bool = True  # Bluesky: the record states aspectRatio (optional; older posts have none)
     visibility: str = "public"  # Mastodon: public, unlisted, private (followers only), direct
+    # Bluesky: when the AppView indexed it (None: when created). A record's createdAt is whatever the client wrote
+    # ("can be set arbitrarily", https://docs.bsky.app/docs/advanced-guides/timestamps); indexedAt is the AppView's
+    indexed_at: datetime | None = None
 
     @property
     def id(self) -> str:  # X and Mastodon ids are numeric strings, growing with time
@@ -205,7 +208,7 @@ class FakeSocial:
                  repost_of: FakePost | None = None, deleted_media: bool = False, reply: bool = False,
                  posted_at: datetime | None = None, reply_to: FakePost | None = None,
                  media_from: FakePost | None = None, quote_of: FakePost | None = None, hidden: bool = False,
-                 visibility: str = "public") -> FakePost:
+                 visibility: str = "public", indexed_at: datetime | None = None) -> FakePost:
         """A post by `account`, newer than every earlier one. `images`: PIL images or encoded bytes.
         `media_from`: the post shows that post's media again (X's "reused media"); `reply_to`: a reply to that
         post (`reply=True` alone: a reply to someone else)."""
@@ -215,7 +218,8 @@ class FakeSocial:
             stored = list(media_from.images)
         post = FakePost(seq, account, text, stored, posted_at or _EPOCH + timedelta(minutes=seq),
                         repost_of=repost_of, reply=reply or reply_to is not None, reply_to=reply_to,
-                        media_from=media_from, quote_of=quote_of, hidden=hidden, visibility=visibility)
+                        media_from=media_from, quote_of=quote_of, hidden=hidden, visibility=visibility,
+                        indexed_at=indexed_at)
         account.posts.append(post)
         return post
 
@@ -525,7 +529,7 @@ class FakeSocial:
         view: dict[str, Any] = {"uri": self._bsky_uri(post), "cid": _fake_cid(post.seq),
                                 "author": self._bsky_basic(post.account), "record": record,
                                 "replyCount": 0, "repostCount": 0, "likeCount": 3, "quoteCount": 0,
-                                "indexedAt": _iso_ms(post.created_at), "labels": []}
+                                "indexedAt": _iso_ms(post.indexed_at or post.created_at), "labels": []}
         if post.reply:
             parent = post.reply_to
             ref = ({"uri": self._bsky_uri(parent), "cid": _fake_cid(parent.seq)} if parent else

@@ -69,7 +69,9 @@ def _finished(app: AppContext, maker_id: int, fan_id: int, guild, seed: int) -> 
 
 
 def _posted(fake: FakeDiscord, guild) -> list:
-    return [m for m in fake.messages_in(guild.channel("general")) if m.source == "bot" and m.embeds]
+    """The bot's result cards in the guild (Components V2: a card carries the reroll button, not an embed)."""
+    return [m for m in fake.messages_in(guild.channel("general"))
+            if m.source == "bot" and any(cid.startswith("mimic:reroll:") for cid in m.custom_ids())]
 
 
 async def _until(predicate, timeout: float, what: str, procs) -> None:

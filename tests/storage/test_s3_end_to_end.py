@@ -71,7 +71,7 @@ def test_demo_leaves_its_images_in_the_bucket(fake_s3, tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     images = sorted((tmp_path / "out").glob("*.png"))
-    assert [p.name for p in images] == ["remake-2-1.png", "txt2img-1-1.png", "txt2img-1-2.png"]
+    assert [p.name for p in images] == ["remake-2-1.png", "txt2img-1-1.png", "txt2img-1-2.png", "txt2img-3-1.png"]
     keys = set(fake_s3.keys(bucket))
     for image in images:  # the demo's world keeps its blobs under <prefix>/demo, as its files under var/demo
         assert f"mimic/demo/{blob_key(hashlib.sha256(image.read_bytes()).hexdigest())}" in keys, image.name

@@ -22,9 +22,12 @@ def make_users(db: Database, *names: str) -> list[int]:
         return [u.id for u in users]
 
 
-def item(img: Image.Image, url: str = "") -> ArtworkItem:
-    return ArtworkItem(fingerprint(img), source_url=url, media_url=url and url + "/media",
-                       posted_at=datetime(2024, 5, 1, tzinfo=timezone.utc))
+def item(img: Image.Image, url: str = "", posted_at: datetime = datetime(2024, 5, 1, tzinfo=timezone.utc)
+         ) -> ArtworkItem:
+    return ArtworkItem(fingerprint(img), source_url=url, media_url=url and url + "/media", posted_at=posted_at)
+
+
+LATER = datetime(2025, 5, 1, tzinfo=timezone.utc)  # a year after alice's posts: the earliest post owns a work
 
 
 def scenario(db: Database, own_images, lookalike_images) -> None:
@@ -37,10 +40,10 @@ def scenario(db: Database, own_images, lookalike_images) -> None:
     again = claim_artworks(db, alice, [item(jpeg_roundtrip(own_images[1]), "https://x.com/alice/status/1")],
                            registry=registry)
     assert again.claimed == [] and again.already_yours == [first.claimed[0]]
-    # bob reposted alice's picture: alice was first, so it stays hers
+    # bob reposted alice's picture a year later: alice posted it first, so it stays hers
     stolen = claim_artworks(db, bob, [item(own_images[1].transpose(Image.Transpose.FLIP_LEFT_RIGHT),
-                                           "https://bsky.app/profile/bob/post/9"),
-                                      item(lookalike_images[101], "https://bsky.app/profile/bob/post/10")],
+                                           "https://bsky.app/profile/bob/post/9", LATER),
+                                      item(lookalike_images[101], "https://bsky.app/profile/bob/post/10", LATER)],
                             registry=registry)
     assert [c.artwork_id for _, c in stolen.conflicts] == [first.claimed[0]]
     assert len(stolen.claimed) == 1  # the same-style look-alike is bob's own work

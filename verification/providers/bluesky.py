@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 from urllib.parse import unquote, urlencode
 
@@ -226,14 +226,19 @@ def _post_url(account: Account, uri: str) -> str:
 
 
 def _created_at(post: Any) -> datetime | None:
+    """Since when the post is provably public: the later of the record's `createdAt` and the AppView's `indexedAt`.
+    `createdAt` is written by the client and "can be set arbitrarily" (a post can claim 2019), `indexedAt` is when
+    the AppView first saw it (https://docs.bsky.app/docs/advanced-guides/timestamps): the earliest post owns a
+    work (verification/registry.py), so a backdated record must not win on its own word."""
+    times = []
     for value in (getattr(post.record, "created_at", None), post.indexed_at):
-        if not value:
-            continue
         try:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value) if value else None
         except (TypeError, ValueError):
             continue
-    return None
+        if moment is not None:
+            times.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    return max(times) if times else None
 
 
 def _xrpc_error(exc: at_errors.RequestErrorBase) -> str:

@@ -1,7 +1,8 @@
 """/report for everyone; /review, /takedown and /ban for moderators (the use cases check the role)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -10,8 +11,13 @@ from discord.ext import commands
 from bot.core import Refusal
 from bot.core.generations import get_generation
 from bot.core.makers import approve_maker, find_maker, reject_maker, review_entries
+from bot.core.disputes import (decide_dispute, decision_notices, dispute_view, open_disputes, settle_suspended,
+                               suspended_makers)
 from bot.core.moderation import ban_user, file_report, take_down
-from bot.discord.common import acknowledged, actor_for, answer, core_of, generation_for_reference, say
+from bot.core.ownership import allow_file
+from bot.discord.common import (acknowledged, actor_for, answer, core_of, deliver_notices, generation_for_reference,
+                                say)
+from data.media import file_extension
 from bot.exts.results._cog import remove_gallery_message
 
 if TYPE_CHECKING:
@@ -106,3 +112,82 @@ class Moderation(commands.Cog):
             row = await core.user_for_discord(user.id, user.display_name)
             await ban_user(core, actor, row.id, reason)
             await answer(interaction, say(interaction, "ban.done", user=user.mention))
+
+    # ownership disputes (bot.core.disputes) --------------------------------------------------------------------
+
+    @review.command(name="disputes", description="Ownership disputes, both posts side by side")
+    @app_commands.describe(dispute="A dispute number, to see its two images")
+    async def review_disputes(self, interaction: discord.Interaction,
+                              dispute: app_commands.Range[int, 1] | None = None) -> None:
+        async with acknowledged(interaction):
+            core, actor = core_of(interaction), await actor_for(interaction)
+            views = [await dispute_view(core, actor, dispute)] if dispute else await open_disputes(core, actor)
+            if not views:
+                await answer(interaction, say(interaction, "dispute.empty"))
+                return
+            lines = [say(interaction, "dispute.entry", id=v.dispute.id, origin=v.dispute.origin,
+                         artwork=v.dispute.artwork_id, holder=_person(v.holder.user), holder_post=v.holder.post_url,
+                         holder_date=_date(v.holder.posted_at), claimant=_person(v.claimant.user),
+                         claimant_post=v.claimant.post_url, claimant_date=_date(v.claimant.posted_at),
+                         note=v.dispute.note) for v in views]
+            files = []
+            if dispute:  # the evidence: both posted images, holder first
+                for side, blob in (("holder", views[0].holder.blob), ("claimant", views[0].claimant.blob)):
+                    if blob and await core.app.blobs.aexists(blob):
+                        data = await core.app.blobs.aget(blob)
+                        files.append(discord.File(io.BytesIO(data),
+                                                  filename=f"dispute-{dispute}-{side}.{file_extension(data)}"))
+            await answer(interaction, "\n\n".join(lines)[:1900], files=files or None)
+
+    @review.command(name="decide", description="Decide a dispute: move the work to the claimant or keep it")
+    @app_commands.describe(dispute="The dispute number", decision="move: to the claimant; keep: with the holder",
+                           note="Why (kept in the audit log)")
+    async def review_decide(self, interaction: discord.Interaction, dispute: app_commands.Range[int, 1],
+                            decision: Literal["move", "keep"], note: app_commands.Range[str, 0, 1000] = "") -> None:
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            decided, change = await decide_dispute(core, await actor_for(interaction), dispute, decision, note=note)
+            for gen in change.hidden if change else []:
+                await remove_gallery_message(interaction.client, gen)
+            await deliver_notices(interaction.client, await decision_notices(core, decided, change))
+            await answer(interaction, say(interaction, "dispute.decided", id=decided.id, decision=decided.status,
+                                          makers=(change.suspended if change else []) or "—"))
+
+    @review.command(name="suspended", description="Makers suspended because a work was another artist's")
+    async def review_suspended(self, interaction: discord.Interaction) -> None:
+        async with acknowledged(interaction):
+            makers = await suspended_makers(core_of(interaction), await actor_for(interaction))
+            lines = [f"• **{m.name}** ({m.suspended_from or '?'})" for m in makers]
+            await answer(interaction, "\n".join(lines) if lines else say(interaction, "review.empty"))
+
+    @review.command(name="settle", description="End a suspension: restore the maker or delete its LoRA")
+    @app_commands.describe(name="The maker's name", decision="restore it, or delete its quarantined LoRA")
+    async def review_settle(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32],
+                            decision: Literal["restore", "delete"]) -> None:
+        async with acknowledged(interaction):
+            maker = await settle_suspended(core_of(interaction), await actor_for(interaction), name,
+                                           restore=decision == "restore")
+            await answer(interaction, say(interaction, "maker.settled", name=maker.name, status=maker.status))
+
+    @review.command(name="allow_file", description="Let a person use a file that its metadata refused")
+    @app_commands.describe(user="The uploader", file="The file's code from the refusal (sha256 digits)")
+    async def review_allow_file(self, interaction: discord.Interaction, user: discord.User,
+                                file: app_commands.Range[str, 16, 64]) -> None:
+        async with acknowledged(interaction):
+            core = core_of(interaction)
+            actor = await actor_for(interaction)
+            if not actor.is_moderator:
+                raise Refusal("permission.moderator_only")
+            row = await core.user_for_discord(user.id, user.display_name)
+            sha = await allow_file(core, actor, row.id, file)
+            await answer(interaction, say(interaction, "provenance.allowed", sha=sha, user=user.mention))
+
+
+def _person(user) -> str:
+    if user is None:
+        return "?"
+    return f"<@{user.discord_id}>" if user.discord_id else user.display_name
+
+
+def _date(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "?"

@@ -8,7 +8,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.accounts import check_verification, start_verification, verification_status
-from bot.discord.common import acknowledged, actor_for, answer, core_of, say
+from bot.discord.common import acknowledged, actor_for, answer, core_of, deliver_notices, say
+from bot.exts.results._cog import remove_gallery_message
 
 if TYPE_CHECKING:
     from bot.discord.client import MimicBot
@@ -44,9 +45,18 @@ class Verify(commands.GroupCog, group_name="verify", group_description="Prove th
         async with acknowledged(interaction):
             result = await check_verification(core_of(interaction), await actor_for(interaction))
             account = result.social_account
-            await answer(interaction, say(interaction, "verify.linked", handle=account.handle,
-                                          platform=platform_name(account.platform),
-                                          indexed=result.indexed + result.already_known))
+            lines = [say(interaction, "verify.linked", handle=account.handle, platform=platform_name(account.platform),
+                         indexed=result.indexed + result.already_known + len(result.moved))]
+            if result.moved:
+                lines.append(say(interaction, "verify.moved", count=len(result.moved)))
+            if result.disputed:
+                lines.append(say(interaction, "verify.disputed", count=len(result.disputed)))
+            # the works that moved here: the losing side's posted results leave the gallery, both sides are told
+            for change in result.changes:
+                for gen in change.hidden:
+                    await remove_gallery_message(interaction.client, gen)
+            await deliver_notices(interaction.client, result.notices)
+            await answer(interaction, "\n".join(lines))
 
     @app_commands.command(name="status", description="Show your linked accounts")
     async def status(self, interaction: discord.Interaction) -> None:

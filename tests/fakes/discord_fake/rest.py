@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .components import ComponentRuleBroken, check_choices, check_message_components, check_modal
 from .interactions import AUTOCOMPLETE, MODAL_SUBMIT
+from .oauth import add_oauth_routes, bearer_user, token as oauth_token
 from .records import (
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
@@ -140,6 +141,11 @@ def _reply(request: web.Request, status: int, data: Any = None) -> web.Response:
 
 async def get_me(request: web.Request) -> web.Response:
     fake = fake_of(request)
+    if request.headers.get("Authorization", "").startswith("Bearer "):  # an OAuth2 user's token (see oauth.py)
+        user = bearer_user(fake, request.headers["Authorization"])
+        if user is None:
+            raise DiscordError(401, 0, "401: Unauthorized")
+        return _reply(request, 200, user)
     return _reply(request, 200, fake.bot_user.payload() | {"verified": True, "mfa_enabled": False, "locale": "en-US"})
 
 
@@ -533,6 +539,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/gateway", get_gateway),
     ("GET", "/gateway/bot", get_gateway_bot),
     ("GET", "/oauth2/applications/@me", get_application),
+    ("POST", "/oauth2/token", oauth_token),
     ("GET", "/applications/@me", get_application),
     ("GET", "/applications/{application_id}/commands", get_commands),
     ("PUT", "/applications/{application_id}/commands", put_commands),
@@ -634,7 +641,10 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     request[RECORD] = record
     fake.requests.append(record)
 
-    if not template.startswith(TOKEN_AUTHENTICATED) and request.headers.get("Authorization") != f"Bot {fake.token}":
+    oauth = template == "/oauth2/token" or (template == "/users/@me" and request.method == "GET"
+                                            and request.headers.get("Authorization", "").startswith("Bearer "))
+    if (not oauth and not template.startswith(TOKEN_AUTHENTICATED)
+            and request.headers.get("Authorization") != f"Bot {fake.token}"):
         record.status, record.response = 401, {"message": "401: Unauthorized", "code": 0}
         return discord_json(record.response, status=401)
 
@@ -677,5 +687,6 @@ def build_app(fake: FakeDiscord) -> web.Application:
     for method, path, handler in ROUTES:
         app.router.add_route(method, API + path, handler)
     app.router.add_get("/gateway", fake.gateway.handle)
+    add_oauth_routes(app)
     app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", get_attachment)
     return app

@@ -31,6 +31,7 @@ from .interactions import (
     find_command,
     modal_submit_components,
 )
+from .oauth import OAuthApp
 from .records import FakeMessage, InteractionHandle, RecordedFile, RecordedRequest, Signal
 from .rest import API, ROUTE_KEYS, RateLimiter, build_app
 
@@ -97,6 +98,7 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.guild = self._build_default_guild(moderator_role)
+        self.oauth = OAuthApp()  # "Sign in with Discord": the authorize page, token endpoint, /users/@me (oauth.py)
 
     # --- lifecycle --------------------------------------------------------------------------------
 
