@@ -103,7 +103,7 @@ def _plain_error_page(templates: jinja2.Environment, status: int) -> str:
                       ("error.500.title", "error.500.body"))
     return templates.get_template("error.html").render(
         lang=i18n.DEFAULT, other_lang="ja", _=_, nav=views.NAV, active="", switch_url="/?lang=ja",
-        viewer=None, signin_enabled=False, title=_(title), message=_(message))
+        viewer=None, signin_enabled=False, csrf_field="", csrf_token="", title=_(title), message=_(message))
 
 
 class _PlainResponse(web.Response):
