@@ -52,11 +52,14 @@ class _Stop(Exception):
 
 
 def _page(handler):
+    """An owner page: stops (sign in, CSRF, rate limit) and refusals become their own answers."""
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except _Stop as stop:
             return stop.response
+        except Refusal as refusal:  # a use case said no: the page for that reason, in the reader's language
+            return _refusal(request, refusal)
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
     return wrapped
@@ -130,10 +133,7 @@ async def home(request: web.Request) -> web.Response:
 async def maker_page(request: web.Request) -> web.Response:
     g = request.app[GALLERY]
     actor = await _actor(request)
-    try:
-        detail = await owner.my_maker(g.core, actor, request.match_info["name"])
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    detail = await owner.my_maker(g.core, actor, request.match_info["name"])
     return render(request, "me_maker.html", active="me", detail=detail, usages=[u.value for u in UsageScope],
                   visibilities=[v.value for v in Visibility], notice=request.query.get("done", "")[:20])
 
@@ -144,11 +144,8 @@ async def maker_settings(request: web.Request) -> web.Response:
     actor = await _actor(request)
     form = await _form(request)
     name = request.match_info["name"]
-    try:
-        await update_settings(g.core, actor, name, usage=form.get("usage") or None,
-                              visibility=form.get("visibility") or None)
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    await update_settings(g.core, actor, name, usage=form.get("usage") or None,
+                          visibility=form.get("visibility") or None)
     return _see_other(f"/me/makers/{name}?done=saved")
 
 
@@ -156,10 +153,7 @@ async def maker_settings(request: web.Request) -> web.Response:
 async def revoke_confirm(request: web.Request) -> web.Response:
     g = request.app[GALLERY]
     actor = await _actor(request)
-    try:
-        detail = await owner.my_maker(g.core, actor, request.match_info["name"])
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    detail = await owner.my_maker(g.core, actor, request.match_info["name"])
     return render(request, "me_confirm.html", active="me", action=f"/me/makers/{detail.maker.name}/revoke",
                   title_key="me.revoke.title", body_key="me.revoke.body", button_key="me.revoke.button",
                   params={"name": detail.maker.name, "images": len(detail.made)}, keeps=(),
@@ -174,10 +168,7 @@ async def revoke(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if form.get("confirm") != "yes":
         return _see_other(f"/me/makers/{name}/revoke")
-    try:
-        await revoke_maker(g.core, actor, name)
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    await revoke_maker(g.core, actor, name)
     return _see_other(f"/me/makers/{name}?done=revoked")
 
 
@@ -186,10 +177,7 @@ async def withdraw(request: web.Request) -> web.Response:
     g = request.app[GALLERY]
     actor = await _actor(request)
     await _form(request)
-    try:
-        await delete_generation(g.core, actor, int(request.match_info["id"]))
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    await delete_generation(g.core, actor, int(request.match_info["id"]))
     return _see_other("/me?done=withdrawn#requests")
 
 
@@ -199,10 +187,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     g = request.app[GALLERY]
     actor = await _actor(request)
     await _form(request)
-    try:
-        await data_rights.request_export(g.core, actor, actor.user_id)
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    await data_rights.request_export(g.core, actor, actor.user_id)
     return _see_other("/me?done=export#data")
 
 
@@ -210,10 +195,7 @@ async def export(request: web.Request) -> web.StreamResponse:
 async def export_download(request: web.Request) -> web.StreamResponse:
     g = request.app[GALLERY]
     actor = await _actor(request)
-    try:
-        data = await data_rights.export_file(g.core, actor, int(request.match_info["id"]))
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    data = await data_rights.export_file(g.core, actor, int(request.match_info["id"]))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
     return web.Response(body=data, content_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="mimic-export-{stamp}.zip"', "Cache-Control": "no-store"})
@@ -237,10 +219,7 @@ async def delete(request: web.Request) -> web.Response:
     form = await _form(request)
     if form.get("confirm") != "yes":
         return _see_other("/me/delete")
-    try:
-        await data_rights.erase_user(g.core, actor, actor.user_id)
-    except Refusal as refusal:
-        return _refusal(request, refusal)
+    await data_rights.erase_user(g.core, actor, actor.user_id)
     sessions.forget(request)
     response = render(request, "me_deleted.html", active="")
     sessions.sign_out(response, request)
