@@ -163,6 +163,21 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
         "me.delete.button": "Delete my account",
         "me.deleted.title": "Account deleted",
         "me.deleted.body": "Your account is deleted and you are signed out.",
+        "me.disputes": "Disputes about my works",
+        "me.disputes.help": "When another verified account shows a post of the same work, the earliest public post "
+                            "owns it; when the dates cannot tell, moderators decide. You can contest a decision with "
+                            "/contest in Discord and the link of your post.",
+        "me.disputes.none": "No dispute involves your works.",
+        "me.dispute": "Dispute {id}", "me.dispute.mine": "Your post", "me.dispute.theirs": "The other post",
+        "me.dispute.state": "State", "me.dispute.now": "The work is now",
+        "me.dispute.opened": "Opened", "me.dispute.decided_at": "Decided",
+        "me.dispute.state.open": "Open: the dates could not decide, a moderator will",
+        "me.dispute.state.contested": "Contested: waiting for a moderator",
+        "me.dispute.state.moved": "Decided: moved to the account that claimed it",
+        "me.dispute.state.kept": "Decided: kept by the account that held it",
+        "me.dispute.state.refused": "Decided by the dates: the earlier post keeps it",
+        "me.dispute.yours": "yours", "me.dispute.not_yours": "the other artist's",
+        "me.dispute.no_date": "no date",
         "footer": "Images made here carry a visible credit and an invisible trace id.",
     },
     "ja": {
@@ -311,6 +326,21 @@ STRINGS: dict[str, dict[str, str]] = {  # a counting string is a Plural (bot.l10
         "me.delete.button": "アカウントを削除する",
         "me.deleted.title": "アカウントを削除しました",
         "me.deleted.body": "アカウントを削除し、サインアウトしました。",
+        "me.disputes": "自分の作品についての申し立て",
+        "me.disputes.help": "同じ作品の投稿をほかの認証済みアカウントが示したときは、いちばん早い公開投稿の持ち主のものになります。"
+                            "日付で決められないときはモデレーターが判断します。判断に異議があれば、Discord で自分の投稿のリンクを"
+                            "添えて /contest を使ってください。",
+        "me.disputes.none": "あなたの作品についての申し立てはありません。",
+        "me.dispute": "申し立て {id}", "me.dispute.mine": "あなたの投稿", "me.dispute.theirs": "相手の投稿",
+        "me.dispute.state": "状態", "me.dispute.now": "作品の現在の持ち主",
+        "me.dispute.opened": "開始", "me.dispute.decided_at": "判断",
+        "me.dispute.state.open": "判断待ち: 日付で決められないため、モデレーターが判断します",
+        "me.dispute.state.contested": "異議申し立て中: モデレーターの判断待ち",
+        "me.dispute.state.moved": "判断済み: 主張したアカウントに移りました",
+        "me.dispute.state.kept": "判断済み: 持っていたアカウントのままです",
+        "me.dispute.state.refused": "日付で決定: 早い投稿の持ち主のままです",
+        "me.dispute.yours": "あなた", "me.dispute.not_yours": "相手の作者",
+        "me.dispute.no_date": "日付なし",
         "footer": "ここで作られた画像には、見えるクレジットと見えないトレースIDが入っています。",
     },
 }
