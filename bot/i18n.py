@@ -675,6 +675,29 @@ MESSAGES: dict[str, tuple[str, str]] = {  # a counting message is a Plural (bot.
     "me.delete.button": ("Delete my account", "アカウントを削除する"),
     "me.deleted.title": ("Account deleted", "アカウントを削除しました"),
     "me.deleted.body": ("Your account is deleted and you are signed out.", "アカウントを削除し、サインアウトしました。"),
+    "me.disputes": ("Disputes about my works", "自分の作品についての申し立て"),
+    "me.disputes.help": ("When another verified account shows a post of the same work, the earliest public post "
+                         "owns it; when the dates cannot tell, moderators decide. You can contest a decision with "
+                         "/contest in Discord and the link of your post.",
+                         "同じ作品の投稿をほかの認証済みアカウントが示したときは、いちばん早い公開投稿の持ち主のものになります。"
+                         "日付で決められないときはモデレーターが判断します。判断に異議があれば、Discord で自分の投稿のリンクを"
+                         "添えて /contest を使ってください。"),
+    "me.disputes.none": ("No dispute involves your works.", "あなたの作品についての申し立てはありません。"),
+    "me.dispute": ("Dispute {id}", "申し立て {id}"),
+    "me.dispute.mine": ("Your post", "あなたの投稿"),
+    "me.dispute.theirs": ("The other post", "相手の投稿"),
+    "me.dispute.state": ("State", "状態"),
+    "me.dispute.now": ("The work is now", "作品の現在の持ち主"),
+    "me.dispute.opened": ("Opened", "開始"),
+    "me.dispute.decided_at": ("Decided", "判断"),
+    "me.dispute.state.open": ("Open: the dates could not decide, a moderator will", "判断待ち: 日付で決められないため、モデレーターが判断します"),
+    "me.dispute.state.contested": ("Contested: waiting for a moderator", "異議申し立て中: モデレーターの判断待ち"),
+    "me.dispute.state.moved": ("Decided: moved to the account that claimed it", "判断済み: 主張したアカウントに移りました"),
+    "me.dispute.state.kept": ("Decided: kept by the account that held it", "判断済み: 持っていたアカウントのままです"),
+    "me.dispute.state.refused": ("Decided by the dates: the earlier post keeps it", "日付で決定: 早い投稿の持ち主のままです"),
+    "me.dispute.yours": ("yours", "あなた"),
+    "me.dispute.not_yours": ("the other artist's", "相手の作者"),
+    "me.dispute.no_date": ("no date", "日付なし"),
     "footer": ("Images made here carry a visible credit and an invisible trace id.",
                "ここで作られた画像には、見えるクレジットと見えないトレースIDが入っています。"),
 }

@@ -321,3 +321,52 @@ async def settle_suspended(core: Core, actor: Actor, name: str, *, restore: bool
     if job_id is not None:
         await core.queue.enqueue_training(job_id)
     return maker
+
+
+# an artist's own disputes ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MyDispute:
+    """A dispute about a work of the actor's, from their side: their post and the other side's, each as a public
+    link and its platform date. Nothing private of the other person (their name, their image as kept here, the
+    words of a contest or a moderator's note) is carried."""
+
+    id: int
+    state: str  # open | contested | moved | kept | refused
+    my_post_url: str
+    my_posted_at: datetime | None
+    their_post_url: str
+    their_posted_at: datetime | None
+    opened_at: datetime
+    decided_at: datetime | None
+    yours_now: bool  # whether the work is the actor's now
+
+    @property
+    def decided(self) -> bool:
+        return self.state in ("moved", "kept", "refused")
+
+
+def dispute_state(dispute: Dispute) -> str:
+    """open (the dates could not decide), contested (reopened by an artist), moved, kept, or refused (the later
+    post: the earlier keeps it)."""
+    if dispute.status == DisputeStatus.open.value:
+        return "contested" if dispute.origin == "contest" else "open"
+    return dispute.status
+
+
+def _mine(s: Session, dispute: Dispute, user_id: int) -> MyDispute:
+    holder = dispute.holder_id == user_id
+    mine = (dispute.holder_post_url, dispute.holder_posted_at) if holder else (dispute.claimant_post_url,
+                                                                               dispute.claimant_posted_at)
+    theirs = (dispute.claimant_post_url, dispute.claimant_posted_at) if holder else (dispute.holder_post_url,
+                                                                                     dispute.holder_posted_at)
+    artwork = s.get(Artwork, dispute.artwork_id)
+    return MyDispute(int(dispute.id), dispute_state(dispute), mine[0], mine[1], theirs[0], theirs[1],
+                     dispute.created_at, dispute.decided_at, artwork is not None and artwork.owner_id == user_id)
+
+
+async def my_disputes(core: Core, actor: Actor, *, limit: int = 200) -> list[MyDispute]:
+    """Every dispute where the actor is a party (holder or claimant), newest first, from their side."""
+    return await core.db(lambda s: [_mine(s, d, actor.user_id) for d in s.exec(
+        select(Dispute).where((Dispute.holder_id == actor.user_id) | (Dispute.claimant_id == actor.user_id))
+        .order_by(Dispute.id.desc()).limit(limit))])

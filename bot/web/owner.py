@@ -1,8 +1,9 @@
-"""The signed-in person's own pages: /me (their makers, their requests, their data), one maker's control room
-(status, training images, usage scope and visibility, every image made with it and who asked, revoke), and the data
-rights (export, delete the account). Handlers parse, check the session, call the core (bot/core/owner.py,
-makers, generations, data_rights) and render; the core decides who owns what, and a page or action about someone
-else's maker answers 403. Every form is CSRF-protected and rate-limited per client like the report form."""
+"""The signed-in person's own pages: /me (their makers, their requests, the disputes about their works, their
+data), one maker's control room (status, training images, usage scope and visibility, every image made with it and
+who asked, revoke), and the data rights (export, delete the account). Handlers parse, check the session, call the
+core (bot/core/owner.py, disputes, makers, generations, data_rights) and render; the core decides who owns what,
+and a page or action about someone else's maker answers 403. Every form is CSRF-protected and rate-limited per
+client like the report form."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ from aiohttp import web
 from PIL import Image
 from yarl import URL
 
-from bot.core import data_rights, owner
+from bot.core import data_rights, disputes, owner
 from bot.core.app import Actor
 from bot.core.errors import Refusal
 from bot.core.generations import delete_generation
@@ -123,9 +124,10 @@ async def home(request: web.Request) -> web.Response:
     actor = await _actor(request)
     makers = await owner.my_makers(g.core, actor)
     requests = await owner.my_requests(g.core, actor)
+    mine = await disputes.my_disputes(g.core, actor)
     latest = await data_rights.latest_export(g.core, actor)
     size = i18n.format_bytes(latest.size, request_locale(request)) if latest is not None else ""
-    return render(request, "me.html", active="me", makers=makers, requests=requests, export=latest,
+    return render(request, "me.html", active="me", makers=makers, requests=requests, disputes=mine, export=latest,
                   export_size=size, notice=request.query.get("done", "")[:20])
 
 

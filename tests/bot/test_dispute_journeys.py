@@ -1,7 +1,8 @@
 """Ownership by the earliest post, through Discord: a thief who linked first loses the work and their maker the
 moment the real artist runs /verify check (the thief's posted result leaves the gallery channel, both are told by
 DM in their language); the reverse order refuses the thief; same-day posts wait in /review disputes until a
-moderator decides; an artist can /contest. The fake Bluesky's posts carry their dates."""
+moderator decides; an artist can /contest; a file that forbids AI training or whose C2PA creator is someone else is
+refused. The fake Bluesky's posts carry their dates."""
 from __future__ import annotations
 
 import io
@@ -16,7 +17,10 @@ from data.events import GenerationDone
 from data.models import Dispute, JobStatus, Maker, MakerStatus, Report, TrainingJob
 from engine.jobs import finish_training
 from tests.bot.test_artist_journey import _jpeg, _png
+from tests.core.test_provenance import c2pa_signed
+from tests.core.test_provenance import jpeg as provenance_jpeg
 from tests.fakes.discord_server import Upload
+from verification.provenance import read_provenance
 from verification.synthetic import draw_illustration
 
 CODE = re.compile(r"mimic-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -141,3 +145,23 @@ async def test_a_file_that_forbids_ai_training_is_refused_in_the_artists_languag
                                        user="artist")
     assert "the file's own metadata forbids AI training" in en.content
     assert await world.core.db(lambda s: s.exec(select(Maker)).all()) == []
+
+
+async def test_a_file_whose_c2pa_creator_is_someone_else_is_refused_in_both_languages(world, tmp_path):
+    """The artist's own posted drawing, but its signed C2PA manifest names another creator: /maker create refuses
+    it with the reason (who the file names, and the signer) in the artist's language, and nothing is created or
+    kept."""
+    drawings = [draw_illustration(seed, (256, 256)) for seed in range(41, 43)]
+    await verify(world, "artist", "aoi.bsky.social", [_png(d) for d in drawings], ARTIST_DATES)
+    signed = c2pa_signed(provenance_jpeg(drawings[0]), tmp_path, author="Kuro Tanaka")
+    assert read_provenance(signed).c2pa_valid  # a real, valid manifest, not merely a string in the file
+    before = set(world.app.blobs.listing())
+    _, _, ja = await world.submit_form("maker create", {"name": "aoi"}, [Upload("c2pa.jpg", signed)],
+                                       user="artist", locale="ja")
+    assert "ファイルには作者として「Kuro Tanaka」と記録されています" in ja.content and "C2PA" in ja.content, ja.content
+    _, _, en = await world.submit_form("maker create", {"name": "aoi"}, [Upload("c2pa.jpg", signed)],
+                                       user="artist")
+    assert "c2pa.jpg: the file names its creator as “Kuro Tanaka” (C2PA (signed by " in en.content, en.content
+    assert "ファイル" not in en.content
+    assert await world.core.db(lambda s: s.exec(select(Maker)).all()) == []
+    assert set(world.app.blobs.listing()) == before  # no copy of the refused file

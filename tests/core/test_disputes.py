@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.core import Actor, Core, Refusal
 from bot.core.accounts import check_verification, start_verification
-from bot.core.disputes import (contest, decide_dispute, decision_notices, open_disputes, settle_suspended,
+from bot.core.disputes import (contest, decide_dispute, decision_notices, my_disputes, open_disputes, settle_suspended,
                                suspended_makers)
 from bot.core.gallery import generation_view, is_public_blob, maker_detail
 from bot.core.generations import request_generation
@@ -236,3 +236,23 @@ async def test_a_backdated_bluesky_post_does_not_win_by_its_own_date(world, ctx)
     assert (len(result.conflicts), result.moved, result.disputed) == (2, [], [])
     with ctx.db.session() as s:
         assert {a.owner_id for a in s.exec(select(Artwork)).all()} == {ids["aoi"]}
+
+
+async def test_my_disputes_shows_each_party_their_own_side_and_nobody_else_anything(world, ctx):
+    core, fake, ids, drawings = world
+    await link(core, fake, ids["aoi"], "aoi.bsky.social", drawings[:2], ARTIST_DATES[:2])
+    await link(core, fake, ids["thief"], "thief.bsky.social", [jpeg(d, 80) for d in drawings[:2]],
+               [THIEF_DATES[0], ARTIST_DATES[1] + timedelta(hours=1)])  # one later (refused), one unclear (open)
+    aoi, thief = Actor(user_id=ids["aoi"]), Actor(user_id=ids["thief"])
+    refused = next(d for d in await my_disputes(core, thief) if d.state == "refused")
+    await contest(core, thief, refused.my_post_url, "my words for the moderators")
+    mine, theirs = await my_disputes(core, aoi), await my_disputes(core, thief)
+    assert [d.id for d in mine] == [d.id for d in theirs] and len(mine) == 2
+    assert {d.state for d in mine} == {"contested", "open"} and not any(d.decided for d in mine)
+    for a, b in zip(mine, theirs):
+        assert (a.my_post_url, a.my_posted_at) == (b.their_post_url, b.their_posted_at)
+        assert (a.their_post_url, a.their_posted_at) == (b.my_post_url, b.my_posted_at)
+        assert a.yours_now and not b.yours_now  # both works stay with aoi until a moderator decides
+        assert "aoi.bsky.social" in a.my_post_url and "thief.bsky.social" in a.their_post_url
+    assert await my_disputes(core, Actor(user_id=ids["mod"])) == []
+    assert not any(hasattr(d, "note") for d in mine)  # the contest's words are not the other side's to read
