@@ -57,13 +57,21 @@ def _unavailable(request: web.Request) -> web.Response:
     return error_page(request, 503, "error.generic.title", i18n.text(locale, "signin.disabled"))
 
 
-async def start(request: web.Request) -> web.Response:
+async def _not_now(request: web.Request) -> web.Response | None:
+    """Sign-in is off (no client id), or this client asked too often: the answer instead of the flow."""
     g = request.app[GALLERY]
-    settings = g.settings
-    if not settings.discord_client_id:
+    if not g.settings.discord_client_id:
         return _unavailable(request)
     if not await g.account_limiter.allow(forms.client(request)):
         return await too_many(request, 0)
+    return None
+
+
+async def start(request: web.Request) -> web.Response:
+    g = request.app[GALLERY]
+    settings = g.settings
+    if (refused := await _not_now(request)) is not None:
+        return refused
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)  # RFC 7636 §4.1: 43–128 characters
     back = str(forms.safe_return(request.query.get("next", "/me")))
     body = json.dumps({"s": state, "v": verifier, "n": back, "e": int(time.time()) + STATE_LIFETIME_S},
@@ -102,10 +110,8 @@ def _refused(request: web.Request, key: str, status: int = 400) -> web.Response:
 async def callback(request: web.Request) -> web.Response:
     g = request.app[GALLERY]
     settings = g.settings
-    if not settings.discord_client_id:
-        return _unavailable(request)
-    if not await g.account_limiter.allow(forms.client(request)):
-        return await too_many(request, 0)
+    if (refused := await _not_now(request)) is not None:
+        return refused
     pending = await _pending(request)
     state = request.query.get("state", "")
     if pending is None or not state or not hmac.compare_digest(str(pending.get("s", "")), state):

@@ -91,8 +91,7 @@ class Moderation(commands.Cog):
         async with acknowledged(interaction):
             core = core_of(interaction)
             actor = await actor_for(interaction)
-            if not actor.is_moderator:  # before resolving the target: non-moderators learn nothing about it
-                raise Refusal("permission.moderator_only")
+            actor.require_moderator()  # before resolving the target: non-moderators learn nothing about it
             kind, row_id, label = await resolve_target(interaction, target)
             await take_down(core, actor, kind, row_id, reason)
             if kind == "generation":
@@ -107,8 +106,7 @@ class Moderation(commands.Cog):
         async with acknowledged(interaction):
             core = core_of(interaction)
             actor = await actor_for(interaction)
-            if not actor.is_moderator:
-                raise Refusal("permission.moderator_only")
+            actor.require_moderator()
             row = await core.user_for_discord(user.id, user.display_name)
             await ban_user(core, actor, row.id, reason)
             await answer(interaction, say(interaction, "ban.done", user=user.mention))
@@ -176,8 +174,7 @@ class Moderation(commands.Cog):
         async with acknowledged(interaction):
             core = core_of(interaction)
             actor = await actor_for(interaction)
-            if not actor.is_moderator:
-                raise Refusal("permission.moderator_only")
+            actor.require_moderator()
             row = await core.user_for_discord(user.id, user.display_name)
             sha = await allow_file(core, actor, row.id, file)
             await answer(interaction, say(interaction, "provenance.allowed", sha=sha, user=user.mention))

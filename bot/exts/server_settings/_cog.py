@@ -7,7 +7,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import Refusal
 from bot.core.moderation import guild_settings, update_guild_settings
 from bot.discord.common import acknowledged, actor_for, answer, core_of, say
 
@@ -35,8 +34,7 @@ class ServerSettings(commands.Cog):
         async with acknowledged(interaction):
             core = core_of(interaction)
             actor = await actor_for(interaction)
-            if not actor.is_moderator:
-                raise Refusal("permission.moderator_only")
+            actor.require_moderator()
             changes = dict(gallery_channel_id=gallery_channel.id if gallery_channel else None,
                            review_required=review_required, publish_training_images=publish_training_images,
                            daily_generations_per_fan=daily_limit,
