@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import logging
 import os
 import re
@@ -33,7 +32,7 @@ from xml.sax.saxutils import escape
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from data.media import sniff_mime
+from data.embedded import c2pa_context, c2pa_store, xmp_packet
 from data.settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,6 @@ _XMP_FIELDS = {
     "artist": ("mimic:Artist", "text"),
     "maker": ("mimic:Maker", "text"),
 }
-_XMP_MAX_BYTES = 256 * 1024
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -120,23 +118,13 @@ def encode_jpeg(img: Image.Image, *, xmp_fields: dict, quality: int = 90) -> byt
     return buf.getvalue()
 
 
-def _find_xmp_packet(data: bytes) -> bytes | None:
-    start = data.find(b"<x:xmpmeta")
-    if start < 0:
-        return None
-    end = data.find(b"</x:xmpmeta>", start)
-    if end < 0 or end - start > _XMP_MAX_BYTES:
-        return None
-    return data[start : end + len(b"</x:xmpmeta>")]
-
-
 def read_xmp(data: bytes) -> dict:
     """The XMP fields we know (see _XMP_FIELDS) found in PNG/JPEG/any bytes; {} when there is no usable packet.
 
     ``trace_id`` comes back as an int. Reads the raw bytes (no pixel decoding), so it works on any container
     that stores the packet uncompressed, as PNG iTXt (ours), JPEG APP1 and WebP do."""
-    packet = _find_xmp_packet(data)
-    if packet is None or b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:  # no entity tricks
+    packet = xmp_packet(data)
+    if packet is None:
         return {}
     try:
         root = ET.fromstring(packet)
@@ -254,15 +242,8 @@ def _new_local_identity() -> tuple[bytes, bytes]:
 
 
 def _c2pa_context():
-    import c2pa
-
-    return c2pa.Context(c2pa.Settings.from_dict({
-        # reading a stranger's upload must never make us fetch a URL it names (SSRF, unbounded latency)
-        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
-        "core": {"allowed_network_hosts": []},
-        # no embedded thumbnail: the signed image is its own preview, and a thumbnail would add ~30 KB
-        "builder": {"thumbnail": {"enabled": False}},
-    }))
+    # no embedded thumbnail: the signed image is its own preview, and a thumbnail would add ~30 KB
+    return c2pa_context(builder={"thumbnail": {"enabled": False}})
 
 
 def sign_c2pa(image_bytes: bytes, mime: str, *, title: str, generator: str, trace_id: int, artist: str,
@@ -301,20 +282,10 @@ def read_c2pa(data: bytes, mime: str | None = None) -> dict | None:
     ``signingCredential.untrusted``), ``validation_results``, ``validation_state`` ("Valid", "Invalid", ...),
     plus our conveniences ``manifest`` (the active one), ``generation`` (our assertion's data or None) and
     ``status_codes`` (the failure codes)."""
-    import c2pa
-
-    mime = mime or sniff_mime(data)
-    if mime is None:
+    store = c2pa_store(data, mime)
+    if store is None:
         return None
-    try:
-        with c2pa.Reader(mime, io.BytesIO(data), context=_c2pa_context()) as reader:
-            store = json.loads(reader.json())
-            state = reader.get_validation_state()
-    except (c2pa.C2paError, ValueError, OSError):
-        return None
-    store["validation_state"] = store.get("validation_state") or state
-    manifest = store.get("manifests", {}).get(store.get("active_manifest") or "")
-    store["manifest"] = manifest
+    manifest = store["manifest"]
     store["generation"] = None
     for assertion in (manifest or {}).get("assertions", []):
         if assertion.get("label") == GENERATION_ASSERTION:

@@ -27,7 +27,6 @@ CAWG training-mining (https://cawg.io/training-and-data-mining/), EXIF 2.32 tags
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -35,9 +34,9 @@ from xml.etree import ElementTree as ET
 
 from PIL import Image, IptcImagePlugin
 
+from data.embedded import c2pa_store, xmp_packet
 from data.media import sniff
 
-_XMP_MAX_BYTES = 256 * 1024
 _NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "dc": "http://purl.org/dc/elements/1.1/",
@@ -99,19 +98,10 @@ def _read_c2pa(data: bytes, found: FileProvenance) -> None:
     kind = sniff(data)
     if kind is None:
         return
-    try:
-        import c2pa  # the reader is a native library: loaded only for images
-    except ImportError:  # pragma: no cover - c2pa-python is a dependency; without it C2PA is simply not read
+    store = c2pa_store(data, kind.mime)
+    if store is None:
         return
-    context = c2pa.Context(c2pa.Settings.from_dict({  # a stranger's file must never make us fetch a URL (SSRF)
-        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}, "core": {"allowed_network_hosts": []}}))
-    try:
-        with c2pa.Reader(kind.mime, io.BytesIO(data), context=context) as reader:
-            store = json.loads(reader.json())
-            state = store.get("validation_state") or reader.get_validation_state()
-    except (c2pa.C2paError, ValueError, OSError):
-        return
-    manifest = (store.get("manifests") or {}).get(store.get("active_manifest") or "") or {}
+    manifest, state = store["manifest"] or {}, store["validation_state"]
     found.c2pa, found.c2pa_valid = True, str(state) != "Invalid"
     signature = manifest.get("signature_info") or {}
     found.c2pa_signer = str(signature.get("issuer") or signature.get("common_name") or "")
@@ -139,14 +129,6 @@ def _read_c2pa(data: bytes, found: FileProvenance) -> None:
                     found.generated.append(Signal(f"{where} {action.get('action')}", source.rsplit("/", 1)[-1]))
 
 
-def _xmp_packet(data: bytes) -> bytes | None:
-    start = data.find(b"<x:xmpmeta")
-    end = data.find(b"</x:xmpmeta>", start) if start >= 0 else -1
-    if start < 0 or end < 0 or end - start > _XMP_MAX_BYTES:
-        return None
-    return data[start:end + len(b"</x:xmpmeta>")]
-
-
 def _texts(element: ET.Element) -> list[str]:
     """A property's values: rdf:Seq/Bag/Alt items, an rdf:resource, or its own text."""
     items = [li.text or li.get(f"{{{_NS['rdf']}}}resource") or "" for li in element.iter(f"{{{_NS['rdf']}}}li")]
@@ -155,8 +137,8 @@ def _texts(element: ET.Element) -> list[str]:
 
 
 def _read_xmp(data: bytes, found: FileProvenance) -> None:
-    packet = _xmp_packet(data)
-    if packet is None or b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:  # no entity expansion tricks
+    packet = xmp_packet(data)
+    if packet is None:
         return
     try:
         root = ET.fromstring(packet)

@@ -38,6 +38,16 @@ async def resolve_target(interaction: discord.Interaction, reference: str) -> tu
     return "maker", maker.id, maker.name
 
 
+
+async def _moderator_on(interaction: discord.Interaction, user: discord.User):
+    """A moderator acting on a person: checked before the person is looked up (others learn nothing of them)."""
+    core = core_of(interaction)
+    actor = await actor_for(interaction)
+    actor.require_moderator()
+    row = await core.user_for_discord(user.id, user.display_name)
+    return core, actor, row.id
+
+
 class Moderation(commands.Cog):
     review = app_commands.Group(name="review", description="Moderators: makers waiting for review", guild_only=True)
 
@@ -104,11 +114,8 @@ class Moderation(commands.Cog):
     async def ban(self, interaction: discord.Interaction, user: discord.User,
                   reason: app_commands.Range[str, 1, 1000]) -> None:
         async with acknowledged(interaction):
-            core = core_of(interaction)
-            actor = await actor_for(interaction)
-            actor.require_moderator()
-            row = await core.user_for_discord(user.id, user.display_name)
-            await ban_user(core, actor, row.id, reason)
+            core, actor, user_id = await _moderator_on(interaction, user)
+            await ban_user(core, actor, user_id, reason)
             await answer(interaction, say(interaction, "ban.done", user=user.mention))
 
     # ownership disputes (bot.core.disputes) --------------------------------------------------------------------
@@ -172,11 +179,8 @@ class Moderation(commands.Cog):
     async def review_allow_file(self, interaction: discord.Interaction, user: discord.User,
                                 file: app_commands.Range[str, 16, 64]) -> None:
         async with acknowledged(interaction):
-            core = core_of(interaction)
-            actor = await actor_for(interaction)
-            actor.require_moderator()
-            row = await core.user_for_discord(user.id, user.display_name)
-            sha = await allow_file(core, actor, row.id, file)
+            core, actor, user_id = await _moderator_on(interaction, user)
+            sha = await allow_file(core, actor, user_id, file)
             await answer(interaction, say(interaction, "provenance.allowed", sha=sha, user=user.mention))
 
 
